@@ -1,0 +1,26 @@
+# Two entry points (see README): `make report` and `make test`. Both build .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PROFILE ?= quick
+
+.PHONY: report test venv clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	# torch first, pinned: this version is a CPU build; an unpinned torch pulls a CUDA build.
+	$(BIN)/pip install torch==2.13.0
+	$(BIN)/pip install -e ".[empirics,test,bench]"
+	touch $@
+
+venv: $(BIN)/.installed
+
+report: venv
+	$(BIN)/beyond-collapse report --profile $(PROFILE) --out docs/results
+
+test: venv
+	$(BIN)/python -m pytest -n 2 tests
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,80 @@
+"""Input checks shared by the public API.
+
+Every public function validates its inputs here and raises ``ValueError`` naming the parameter,
+the offending value and the valid range (DESIGN.md, Conventions). Kernels (numba, vectorised
+inner loops) assume validated input and do no checking of their own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _describe(x: np.ndarray, bad: np.ndarray) -> str:
+    """Show the first offending value (arrays can be large)."""
+    if x.ndim == 0:
+        return repr(float(x))
+    idx = tuple(int(i) for i in np.argwhere(bad)[0])
+    return f"{float(x[idx])!r} at index {idx}"
+
+
+def as_float_array(name: str, value) -> np.ndarray:
+    """Convert ``value`` to a float64 array, rejecting NaN and non-numeric input."""
+    try:
+        x = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a real number or array of real numbers, got {value!r}") from None
+    nan = np.isnan(x)
+    if nan.any():
+        raise ValueError(f"{name} must not be NaN, got {_describe(x, nan)}")
+    return x
+
+
+def check_in_interval(
+    name: str,
+    value,
+    low: float,
+    high: float,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> np.ndarray:
+    """Return ``value`` as a float array after checking ``low <(=) value <(=) high``.
+
+    Raises ``ValueError`` naming the parameter, the first bad value and the interval.
+    """
+    x = as_float_array(name, value)
+    too_low = x <= low if low_open else x < low
+    too_high = x >= high if high_open else x > high
+    bad = too_low | too_high
+    if bad.any():
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ValueError(f"{name} must lie in {interval}, got {_describe(x, bad)}")
+    return x
+
+
+def check_probability(name: str, value, *, open_low: bool = False, open_high: bool = False) -> np.ndarray:
+    """Probabilities live in [0, 1] (optionally open at either end)."""
+    return check_in_interval(name, value, 0.0, 1.0, low_open=open_low, high_open=open_high)
+
+
+def check_positive(name: str, value, *, allow_zero: bool = False) -> np.ndarray:
+    """Check ``value > 0`` (or ``>= 0``) and finite."""
+    x = as_float_array(name, value)
+    bad = ~np.isfinite(x) | ((x < 0) if allow_zero else (x <= 0))
+    if bad.any():
+        rng = "[0, inf)" if allow_zero else "(0, inf)"
+        raise ValueError(f"{name} must be finite and lie in {rng}, got {_describe(x, bad)}")
+    return x
+
+
+def check_choice(name: str, value: str, choices) -> str:
+    """Reject option values outside ``choices``, listing the allowed ones."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
+def scalar_or_array(x: np.ndarray):
+    """Return a Python float for 0-d results so scalars in give scalars out."""
+    return float(x) if np.ndim(x) == 0 else x

@@ -1,0 +1,54 @@
+"""The ``beyond-collapse`` command.
+
+Each capability registers its own subcommands: a module listed in ``COMMAND_MODULES`` exposes
+``register(subparsers)``, which adds parsers whose ``func(args) -> int`` does the work. Modules
+that need torch import it inside their handlers, so ``beyond-collapse breakdown`` never loads it.
+
+Errors: a ``ValueError`` from the library (bad input) becomes one line on stderr and exit
+status 2, as do argparse's usage errors (DESIGN.md, Conventions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMAND_MODULES = (
+    "beyond_collapse.theory.commands",
+    "beyond_collapse.report.commands",
+)
+
+
+class _OneLineErrorParser(argparse.ArgumentParser):
+    """argparse prints usage plus the error; we print the error alone, on one line."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineErrorParser(
+        prog="beyond-collapse",
+        description="Breakdown points, keep rates and experiments for verifier-selected synthetic data "
+        "(Feng et al. 2024, 'Beyond Model Collapse').",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineErrorParser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ValueError as exc:
+        message = " ".join(str(exc).split())  # one line, whatever the exception text holds
+        print(f"beyond-collapse {args.command}: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

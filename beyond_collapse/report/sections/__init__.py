@@ -1,0 +1,1 @@
+"""Report sections: one module per section of docs/results/index.md."""
