@@ -6,3 +6,8 @@ Importing this package never imports torch.
 """
 
 __version__ = "0.1.0"
+
+from beyond_collapse.theory import *  # noqa: E402,F401,F403  (the public API, see theory.__all__)
+from beyond_collapse.theory import __all__ as _theory_all  # noqa: E402
+
+__all__ = ["__version__", *_theory_all]
