@@ -6,3 +6,6 @@ __all__ = ["condition_d1_dataset"]
 from beyond_collapse.numerics.intervals import clopper_pearson, wilson  # noqa: E402  (audit helper)
 from beyond_collapse.numerics.audit import AuditResult, audit, audit_calibration  # noqa: E402  (audit helper)
 __all__ += ["clopper_pearson", "wilson", "AuditResult", "audit", "audit_calibration"]  # audit helper
+from beyond_collapse.numerics.samplers import angle_directions, flip_labels, linear_generator, linear_pruner, rlhf_prune, sample_gaussian_mixture, sample_supervised_dataset, sample_supervised_pruning  # noqa: E402,E501  (samplers helper)
+from beyond_collapse.numerics.bayes import accuracy_vs_bayes, bayes_accuracy, mixture_accuracy  # noqa: E402  (samplers helper)
+__all__ += ["angle_directions", "flip_labels", "linear_generator", "linear_pruner", "rlhf_prune", "sample_gaussian_mixture", "sample_supervised_dataset", "sample_supervised_pruning", "accuracy_vs_bayes", "bayes_accuracy", "mixture_accuracy"]  # noqa: E501  (samplers helper)
