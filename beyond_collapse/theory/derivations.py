@@ -63,7 +63,7 @@ def sym() -> dict[str, sp.Symbol]:
         "phi": sp.Symbol("phi", positive=True),
         "psi": sp.Symbol("psi", positive=True),
         "t": sp.Symbol("t", positive=True),
-        "mu": sp.Symbol("|mu|", positive=True),
+        "mu": sp.Symbol(r"\|\mu\|", positive=True),
         "d": sp.Symbol("d", positive=True),
         "s2": sp.Symbol("s^2", positive=True),
         "cos_theta": sp.Symbol("cos_theta", real=True),
@@ -382,19 +382,19 @@ def _gaussian_mixture(steps: list[Step]) -> None:
     mu, d, s2 = s["mu"], s["d"], s["s2"]
     # x | y=1 ~ N(mu, s2 I_d) with E||x||^2 = ||mu||^2 + tr(Sigma) = 1 (Sec. 3.1).
     s2_sol = sp.solve(sp.Eq(mu**2 + d * s2, 1), s2)[0]
-    steps.append(_step("D6.variance", "eq. (23), variance of x | y", "per-coordinate noise variance",
+    steps.append(_step("D6.variance", "eq. (23), variance of x given y", "per-coordinate noise variance of x given y",
                        s2_sol, printed=1 / ((1 - mu**2) * d)))
     # x^T w > 0 with x = mu + sqrt(s2) eta, ||w|| = 1, mu^T w = |mu| cos(angle):
     # eta^T w > -|mu| cos(angle) / sqrt(s2) = c.
-    cos_th = sp.Symbol("cos_theta_prune", real=True)
+    cos_th = sp.Symbol(r"\cos\theta_{prune}", real=True)
     c = sp.simplify(-mu * cos_th / sp.sqrt(s2_sol))
     steps.append(_step("D6.threshold", "Sec. D.6, c1 (c2 with theta_gen)",
                        "threshold c on eta^T w_prune (unit-variance) for x^T w_prune > 0",
                        c, printed=-mu * sp.sqrt(d * (1 - mu**2)) * cos_th))
     # Bivariate cells of (X, Y) = (eta^T w_prune, eta^T w_gen): q_LL = P(X<=c1, Y<=c2), ...
     qLL, qLH, qHL, qHH = sp.symbols("q_LL q_LH q_HL q_HH", nonnegative=True)
-    Phi1, Phi2c = sp.Symbol("Phi(c_1)", positive=True), sp.Symbol("Phi(c_2)", positive=True)
-    Phi2 = sp.Symbol("Phi_2(c_1, c_2; cos_theta)", positive=True)
+    Phi1, Phi2c = sp.Symbol(r"\Phi(c_1)", positive=True), sp.Symbol(r"\Phi(c_2)", positive=True)
+    Phi2 = sp.Symbol(r"\Phi_2(c_1, c_2; \cos\theta)", positive=True)
     cells = sp.solve([sp.Eq(qLL + qLH + qHL + qHH, 1), sp.Eq(qLL + qLH, Phi1), sp.Eq(qLL + qHL, Phi2c),
                       sp.Eq(qLL, Phi2)], [qLL, qLH, qHL, qHH], dict=True)[0]
     # phi_1 = P(X>c1 | Y>c2) (kept: y'=1 and x^T w_prune > 0); psi_10 = P(X<=c1 | Y<=c2)
@@ -406,8 +406,8 @@ def _gaussian_mixture(steps: list[Step]) -> None:
     printed_psi = (Phi1 + Phi2c - Phi2) / Phi2c
     steps.append(_step("D6.psi", "Sec. D.6, psi", "psi from the bivariate cells", psi_expr,
                        printed=printed_psi,
-                       printed_minus_one=sp.simplify((printed_psi - 1).subs(Phi1, cells[qLL] + cells[qLH]).subs(Phi2, qLL)
-                                                     .subs(Phi2c, qLL + qHL))))
+                       printed_minus_one=sp.simplify((printed_psi - 1).subs(
+                           {Phi1: qLL + qLH, Phi2c: qLL + qHL, Phi2: qLL}, simultaneous=True))))
 
 
 def _isotropic(steps: list[Step]) -> None:

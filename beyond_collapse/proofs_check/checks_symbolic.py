@@ -1,0 +1,293 @@
+"""Symbolic claims: each compares a printed equation with its sympy derivation (theory.derivations)."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from beyond_collapse.proofs_check._base import claim, not_checkable, verdict
+
+
+def _step(key):
+    from beyond_collapse.theory.derivations import derivation
+
+    return derivation(key)
+
+
+def _short(expr, n: int = 160) -> str:
+    text = " ".join(str(expr).replace("\\", "").split())
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+def _matches(key: str) -> tuple[str, str]:
+    """The printed form of step ``key`` equals its derivation (sympy: difference simplifies to 0)."""
+    s = _step(key)
+    return verdict(bool(s.equal), f"sympy: derived - printed == 0 ({_short(s.derived)})" if s.equal
+                   else f"derived {_short(s.derived)} != printed {_short(s.printed)}")
+
+
+def _differs(key: str, why: str) -> tuple[str, str]:
+    """The printed form of step ``key`` differs from its derivation: an erratum."""
+    s = _step(key)
+    if s.equal:
+        return "verified", f"printed form equals the derivation ({_short(s.derived)})"
+    return "erratum", f"{why}; derived {_short(s.derived)}, printed {_short(s.printed)}"
+
+
+@claim("E.32-loss-gradient", "d/dv BCE(sigma(v), y') = sigma(v) - y', so grad L = 0 gives "
+       "gamma*alpha_i = y'_i - yhat_i with gamma = N*lambda", "App. E.1, eq. (32)", "symbolic")
+def _():
+    s = _step("E1.dloss")
+    ok = s.extra["extra_check"] == 0 and bool(_step("E1.kkt").equal)
+    return verdict(ok, "sympy: diff(BCE(logistic(v), y'), v) - (logistic(v) - y') simplifies to 0; "
+                   "solving the x_i coefficient of the gradient for alpha_i gives (y'_i - sigma(v_i))/gamma")
+
+
+@claim("E.33-logits", "v_i = a s + b t + R q_i alpha_i (i in I_1), b s + a t + R q_i alpha_i (i in I_0)",
+       "App. E.1, eq. (33)", "symbolic")
+def _():
+    return _matches("E1.logits")
+
+
+@claim("E.39-s-t", "s = N11 A - N10 B, t = N01 C - N00 D", "App. E.1, eq. (39)", "symbolic")
+def _():
+    return _matches("E1.st")
+
+
+@claim("E.31-fixed-point", "Prop. E.1: (A, B, C, D) solve the four-equation system (31)",
+       "App. E.1, Prop. E.1, eq. (31) (also (35), (38))", "symbolic")
+def _():
+    return _matches("E1.fixed_point")
+
+
+@claim("E.37-predictions", "yhat_i = 1 - gamma A, gamma B, 1 - gamma C, gamma D on the four groups",
+       "App. E.1, eq. (37)", "symbolic")
+def _():
+    return _matches("E2.yhat")
+
+
+@claim("E.41-conditions", "a kept example of group 11/10/01/00 is classified correctly iff "
+       "A < 1/2 / B > 1/2 / C > 1/2 / D < 1/2 (script letters)", "App. E.2, eqs. (40)-(41)", "symbolic")
+def _():
+    s = _step("E2.accuracy")
+    return verdict(bool(s.equal), f"sympy solve of yhat_g >< 1/2 for gamma*alpha_g: {_short(s.derived)}")
+
+
+@claim("E.42-limit", "as gamma -> oo with N_kl/gamma fixed, (31) becomes (42)", "App. E.3, eq. (42)", "symbolic")
+def _():
+    return _matches("E3.limit")
+
+
+@claim("E.42-complements", "in the limit A = 1 - B and C = 1 - D", "App. E.3, eq. (42)", "symbolic")
+def _():
+    s = _step("E3.complements")
+    return verdict(bool(s.equal), "sympy: the sigma arguments of A and B (of C and D) sum to 0; "
+                   "sigma(-z) = 1 - sigma(z)")
+
+
+@claim("E.43-first-lines", "B and D equations after eliminating A and C (first line of each)",
+       "App. E.3, eq. (43)", "symbolic")
+def _():
+    return _matches("E3.eliminated")
+
+
+@claim("E.43-printed", "second line of the D equation: b(N10 + N10)B", "App. E.3, eq. (43)", "symbolic",
+       expected="erratum")
+def _():
+    s = _step("E3.collapsed")
+    return _differs("E3.collapsed", f"derived - printed = {_short(s.extra['residual'])}, nonzero unless b = 0 "
+                    "or N10 = N11")
+
+
+@claim("E.43-corrected", "second line of the D equation with b(N11 + N10)B", "App. E.3, eq. (43) (corrected)",
+       "symbolic")
+def _():
+    return _matches("E3.collapsed_corrected")
+
+
+@claim("E.44-symmetric", "b = -a: D = A, C = B, D = 1 - B and B = sigma((a(N11+N00) - a N B)/gamma)",
+       "App. E.3, eq. (44)", "symbolic")
+def _():
+    s, sd = _step("E3.symmetric"), _step("E3.symmetric_D")
+    return verdict(bool(s.equal and sd.equal), "sympy: with D = 1 - B the D argument is minus the B argument, "
+                   f"and the B argument is {_short(s.derived)}")
+
+
+@claim("E.45-condition", "b = -a: B <= 1/2 forces B >= (N11+N00)/N_kept, impossible iff N10+N01 < N11+N00",
+       "App. E.3, eq. (45)", "symbolic")
+def _():
+    s, g = _step("E3.symmetric_threshold"), _step("E3.condition45")
+    ok = bool(s.equal and g.equal and s.extra["slope_negative"])
+    return verdict(ok, f"sympy: B argument decreasing in B, root {_short(s.derived)}; root - 1/2 = {_short(g.derived)}")
+
+
+@claim("E.47-skewed", "b = 0: B = sigma(a(N11 - (N11+N10)B)/gamma), D = sigma(a(N01 - (N01+N00)D)/gamma)",
+       "App. E.3, eq. (47)", "symbolic")
+def _():
+    return _matches("E3.skewed")
+
+
+@claim("E.48-49-thresholds", "b = 0: B <= 1/2 iff B >= N11/(N11+N10) (48); D >= 1/2 iff D <= N01/(N01+N00) (49)",
+       "App. E.3, eqs. (48)-(49)", "symbolic")
+def _():
+    s = _step("E3.skewed_thresholds")
+    return verdict(bool(s.equal and all(s.extra["slopes_negative"])), f"sympy roots {_short(s.derived)}; "
+                   "both arguments decrease in their unknown")
+
+
+@claim("E.49-prose", "prose after (49): N01 < N00 compares with 'examples with true label 1, correctly labelled'",
+       "App. E.3, text after eq. (49)", "symbolic", expected="erratum")
+def _():
+    s = _step("E3.skewed_thresholds")
+    N00 = sp.Symbol("N_{00}", positive=True)
+    involves_00 = N00 in s.derived[1].free_symbols
+    return ("erratum" if involves_00 else "verified",
+            f"the D threshold {_short(s.derived[1])} involves N00: true label 0 correctly labelled, not label 1")
+
+
+@claim("E.55-identity", "(1-t)/(1+t) = 1 - eps with eps = 2t/(1+t)", "App. E.4, eq. (55)", "symbolic")
+def _():
+    return _matches("E4.eps")
+
+
+@claim("E.5-ratio", "(p01+p10)/(p00+p11) = 2 p psi / (2 (1-p) phi) = p psi / ((1-p) phi)", "App. E.5",
+       "symbolic")
+def _():
+    return _matches("E5.ratio")
+
+
+@claim("E.5-inequality-printed", "the proof solves '(1-t)/(1+t) <= (p01+p10)/(p00+p11)' for p",
+       "App. E.5 (proof of Thm. D.3)", "symbolic", expected="erratum")
+def _():
+    s = _step("E5.inequality")
+    root = _step("D3.p_minus")
+    return ("erratum" if not s.equal else "verified",
+            f"(55) requires ratio < (1-t)/(1+t) (strict, reversed); the printed '<=' holds exactly for "
+            f"p >= p-*(t) = {_short(root.derived)}, where Thm. D.3 claims nothing about 100%")
+
+
+@claim("D.3-p-minus", "p-*(t) = (1-t)/(1-t+(1+t) psi/phi)", "Thm. D.3, eq. (19)", "symbolic")
+def _():
+    s = _step("D3.p_minus")
+    return verdict(bool(s.equal) and s.extra["n_roots"] == 1,
+                   f"sympy: unique root in p of ratio = (1-t)/(1+t); d ratio/dp = {_short(s.extra['ratio_increasing'])} > 0")
+
+
+@claim("D.3-p-plus", "p+*(t) = (1+t)/(1+t+(1-t) psi/phi)", "Thm. D.3, eq. (19)", "symbolic")
+def _():
+    s = _step("D3.p_plus")
+    return verdict(bool(s.equal) and s.extra["n_roots"] == 1, "sympy: unique root in p of ratio = (1+t)/(1-t)")
+
+
+@claim("D.3-p-star", "breakdown point p* = 1/(1 + psi/phi)", "Thm. 3.2, Thm. D.3", "symbolic")
+def _():
+    return _matches("D3.p_star")
+
+
+@claim("D.4-limits", "Cor. D.4: p-*(t), p+*(t) -> p* as t -> 0, hence p_up = p_down", "Cor. D.4", "symbolic")
+def _():
+    return _matches("D4.limits")
+
+
+@claim("D.2-bijection", "for fixed p in (0,1), (phi, psi) <-> (p00, p01) is a bijection",
+       "Remark D.2, eq. (18)", "symbolic")
+def _():
+    s = _step("D.bijection")
+    return verdict(bool(s.equal) and s.extra["n_solutions"] == 1,
+                   f"sympy: unique inverse {_short(s.derived)} (a bijection only once p is fixed)")
+
+
+@claim("D.14-kept-probabilities", "p_kk = (1-p) phi/2, p_kl = p psi/2 (k != l)", "eqs. (4), (14), (18)",
+       "symbolic")
+def _():
+    return _matches("D.pkl")
+
+
+@claim("S3.4-no-pruning", "no pruning (psi/phi = 1): p* = 1/2 and p-*(t) = 1/2 - t/2", "Sec. 3.4, App. D.6",
+       "symbolic")
+def _():
+    return _matches("D6.no_pruning")
+
+
+@claim("S3.4-oracle", "oracle pruning (psi/phi = 0): p* = 1 and p-*(t) = 1", "Sec. 3.4, App. D.6", "symbolic")
+def _():
+    return _matches("D6.oracle")
+
+
+@claim("D.6-variance-printed", "x | y=1 ~ N(mu, I_d / ((1-|mu|^2) d)), x = mu + eta / sqrt((1-|mu|^2) d)",
+       "App. D.6, eq. (23)", "symbolic", expected="erratum")
+def _():
+    return _differs("D6.variance", "E|x|^2 = |mu|^2 + d s^2 = 1 gives s^2 = (1-|mu|^2)/d")
+
+
+@claim("D.6-variance-corrected", "x | y=1 ~ N(mu, (1-|mu|^2)/d I_d)", "App. D.6, eq. (23) (corrected)", "symbolic")
+def _():
+    from beyond_collapse.theory.derivations import sym
+
+    s = _step("D6.variance")
+    mu, d = sym()["mu"], sym()["d"]
+    ok = sp.simplify(s.derived - (1 - mu**2) / d) == 0
+    return verdict(ok, f"sympy solve of |mu|^2 + d s^2 = 1: s^2 = {_short(s.derived)}")
+
+
+@claim("D.6-thresholds-printed", "c1 = -|mu| sqrt(d (1-|mu|^2)) cos(theta_prune), c2 likewise with theta_gen",
+       "App. D.6", "symbolic", expected="erratum")
+def _():
+    return _differs("D6.threshold", "x^T w > 0 iff eta^T w > -|mu| cos(angle) / s with s^2 = (1-|mu|^2)/d")
+
+
+@claim("D.6-phi-formula", "phi1 = (1 - Phi(c1) - Phi(c2) + Phi2(c1, c2; cos theta)) / (1 - Phi(c2))",
+       "App. D.6", "symbolic")
+def _():
+    return _matches("D6.phi")
+
+
+@claim("D.6-psi-printed", "psi = (Phi(c1) + Phi(c2) - Phi2(c1, c2; cos theta)) / Phi(c2)", "App. D.6",
+       "symbolic", expected="erratum")
+def _():
+    s = _step("D6.psi")
+    return _differs("D6.psi", f"printed - 1 = {_short(s.extra['printed_minus_one'])} >= 0 in cell probabilities, "
+                    "so the printed psi is >= 1; P(X<=c1, Y<=c2)/P(Y<=c2) = Phi2/Phi(c2)")
+
+
+@claim("S3.4-error-rate", "for isotropic x, a linear generator at angle theta_gen errs with p = theta_gen/pi",
+       "Sec. 3.4, Fig. 2 caption", "symbolic")
+def _():
+    return _matches("S34.p")
+
+
+@claim("S3.4-angle-condition", "isotropic supervised pruning: p < p* iff theta_gen + theta_prune < pi "
+       "(independent of theta)", "Sec. 3.4 (derived here)", "symbolic")
+def _():
+    from beyond_collapse.theory.derivations import sym
+
+    s = _step("S34.condition")
+    tg, tp = sym()["th_gen"], sym()["th_prune"]
+    ok = sp.simplify(s.derived - (sp.pi - tg - tp) / sp.pi) == 0
+    return verdict(ok, f"sympy: (1-p) phi - p psi = {_short(s.derived)} (orthant formula)")
+
+
+@claim("S3.4-decoupling", "(1) a better generator always helps; (2) random pruning (phi = psi) needs p < 1/2; "
+       "(3) an oracle verifier (theta_prune = 0) works for every theta_gen < pi", "Sec. 3.4, 'Decoupling'",
+       "symbolic")
+def _():
+    from beyond_collapse.theory.derivations import sym
+
+    S = sym()
+    tg, tp = S["th_gen"], S["th_prune"]
+    margin = _step("S34.condition").derived
+    better = sp.diff(margin, tg)  # more negative theta_gen derivative: smaller angle, larger margin
+    random_point = sp.simplify(_step("D3.p_star").derived.subs(S["psi"], S["phi"]))
+    oracle = sp.simplify(margin.subs(tp, 0))
+    ok = better == -1 / sp.pi and random_point == sp.Rational(1, 2) and sp.simplify(oracle - (sp.pi - tg) / sp.pi) == 0
+    return verdict(ok, f"d margin/d theta_gen = {better}; p*(phi=psi) = {random_point}; margin at theta_prune=0: "
+                   f"{_short(oracle)} > 0 for theta_gen < pi")
+
+
+not_checkable("E.25-29-definitions", "I_k, I'_l, M, N_kl, R = 1 - a > 0", "App. E.1, eqs. (25)-(29)",
+              "definitions; R > 0 is a < 1 from Condition D.1")
+not_checkable("D.20-21-definitions", "p_up and p_down (breakdown points) defined as inf/sup", "App. D.5, eqs. (20)-(21)",
+              "definitions")
+not_checkable("D.5-remark", "the gap between training and test accuracy shrinks at rate O(1/sqrt(N))",
+              "Remark D.5", "cited learning-theory bound without constants; no formula to evaluate")
+not_checkable("S3.3-remark", "100% accuracy is idealized and expected only in the infinite-sample regime",
+              "Remark 3.3", "qualitative remark")
