@@ -48,6 +48,7 @@ from scipy import stats
 
 from beyond_collapse._validation import check_choice, check_in_interval, check_positive
 from beyond_collapse.numerics.intervals import clopper_pearson
+from beyond_collapse.theory import breakdown_point, pooled_breakdown_point
 
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none"})
 _TRUE_TOKENS = {"1": 1, "1.0": 1, "true": 1, "0": 0, "0.0": 0, "false": 0}
@@ -111,6 +112,11 @@ def read_audit_table(path: str | os.PathLike, columns: list[str], fmt: str | Non
     return {col: [row.get(col) for row in rows] for col in columns}
 
 
+def _plain(v):
+    """numpy scalars as Python values, so messages show 2, not np.int64(2)."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
 def parse_binary(name: str, values) -> tuple[np.ndarray, np.ndarray]:
     """Turn a column into (values in {0, 1} as int8, missing mask).
 
@@ -127,7 +133,8 @@ def parse_binary(name: str, values) -> tuple[np.ndarray, np.ndarray]:
         bad = ~missing & (x != 0) & (x != 1)
         if bad.any():
             i = int(np.argmax(bad))
-            raise ValueError(f"column {name!r} row {i + 1}: value {arr[i]!r} is not binary (expected 0/1 or true/false)")
+            raise ValueError(f"column {name!r} row {i + 1}: value {_plain(arr[i])!r} is not binary "
+                             "(expected 0/1 or true/false)")
         return np.where(missing, 0, x).astype(np.int8), missing
     out = np.zeros(len(arr), dtype=np.int8)
     missing = np.zeros(len(arr), dtype=bool)
@@ -143,7 +150,8 @@ def parse_binary(name: str, values) -> tuple[np.ndarray, np.ndarray]:
         elif isinstance(v, str) and v.strip().lower() in _TRUE_TOKENS:
             out[i] = _TRUE_TOKENS[v.strip().lower()]
         else:
-            raise ValueError(f"column {name!r} row {i + 1}: value {v!r} is not binary (expected 0/1 or true/false)")
+            raise ValueError(f"column {name!r} row {i + 1}: value {_plain(v)!r} is not binary "
+                             "(expected 0/1 or true/false)")
     return out, missing
 
 
@@ -285,16 +293,11 @@ def _rate(name, meaning, k, n, confidence) -> RateEstimate:
     return RateEstimate(name, meaning, int(k), int(n), (k / n) if n else None, float(low), float(high))
 
 
-def _margin_draws(draws: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior draws of p* and of the indicator p < p*, Thm. D.3 / Prop. E.3 (pooled over classes)."""
-    p = draws["p"]
-    phi = draws["phi"] if "phi" in draws else (draws["phi0"] + draws["phi1"]) / 2
-    psi = draws["psi"] if "psi" in draws else (draws["psi01"] + draws["psi10"]) / 2
-    total = phi + psi
-    # phi = psi = 0 has probability zero under a Beta posterior, but Beta sampling can underflow to 0.
-    p_star = np.divide(phi, total, out=np.full_like(total, 0.5), where=total > 0)
-    below = p * psi < (1 - p) * phi
-    return p_star, below
+def _p_star(rates: Mapping[str, float | np.ndarray], model: str):
+    """p* of Thm. 3.2 / D.3 (symmetric) or of Prop. E.3 (class-dependent, pooled), from the theory."""
+    if model == "symmetric":
+        return breakdown_point(rates["phi"], rates["psi"])
+    return pooled_breakdown_point(rates["phi0"], rates["phi1"], rates["psi01"], rates["psi10"])
 
 
 def audit(
@@ -404,9 +407,9 @@ def audit(
     rng = np.random.default_rng(seed)
     draws = {k: rng.beta(a0 + rates[k].successes, b0 + rates[k].trials - rates[k].successes, size=n_draws)
              for k in params}
-    p_star_draws, below = _margin_draws(draws)
+    p_star_draws = _p_star(draws, chosen)
     margin_draws = p_star_draws - draws["p"]
-    prob = float(below.mean())
+    prob = float((margin_draws > 0).mean())
     tail = (1 - conf) / 2
     posterior = Posterior(
         prior=(a0, b0), model=chosen, n_draws=n_draws, seed=seed, prob_p_below_p_star=prob,
@@ -446,18 +449,12 @@ def audit(
 
 
 def _plug_in(rates: dict, model: str) -> tuple[float | None, float | None]:
-    """p* and p* - p from the point estimates (None when a rate has no data)."""
+    """p* and p* - p from the point estimates (None when a rate has no data or nothing is kept)."""
     keys = ("phi", "psi") if model == "symmetric" else ("phi0", "phi1", "psi01", "psi10")
-    if any(rates[k].estimate is None for k in keys):
+    est = {k: rates[k].estimate for k in keys}
+    if any(v is None for v in est.values()) or sum(est.values()) == 0:
         return None, None
-    if model == "symmetric":
-        phi, psi = rates["phi"].estimate, rates["psi"].estimate
-    else:
-        phi = (rates["phi0"].estimate + rates["phi1"].estimate) / 2
-        psi = (rates["psi01"].estimate + rates["psi10"].estimate) / 2
-    if phi + psi == 0:
-        return None, None
-    p_star = phi / (phi + psi)
+    p_star = float(_p_star(est, model))
     return p_star, p_star - rates["p"].estimate
 
 
