@@ -17,6 +17,7 @@ import sys
 COMMAND_MODULES = (
     "beyond_collapse.theory.commands",
     "beyond_collapse.report.commands",
+    "beyond_collapse.empirics.eigen.commands",
     "beyond_collapse.empirics.summarization.commands",
     "beyond_collapse.numerics.audit_commands",
 )
