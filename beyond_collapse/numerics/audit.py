@@ -44,7 +44,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from beyond_collapse._validation import check_choice, check_in_interval, check_positive
 from beyond_collapse.numerics.intervals import clopper_pearson
@@ -179,6 +179,7 @@ class SymmetryTest:
     p_value_phi: float
     p_value_psi: float
     consistent: bool
+    p_value_error_by_class: float
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,7 @@ class Posterior:
     margin_mean: float
     margin_sd: float
     margin_interval: tuple[float, float]
+    prob_kept_error_below_half: float
 
 
 @dataclass(frozen=True)
@@ -234,14 +236,15 @@ class AuditResult:
         lines.append(f"Estimates (exact Clopper-Pearson {c}% intervals):")
         for r in self.rates.values():
             est = "  n/a  " if r.estimate is None else f"{r.estimate:.4f}"
-            lines.append(f"  {r.name:<7} {est}  [{r.ci_low:.4f}, {r.ci_high:.4f}]  "
+            lines.append(f"  {r.name:<7}{est}  [{r.ci_low:.4f}, {r.ci_high:.4f}]  "
                          f"{r.successes}/{r.trials}  {r.meaning}")
         if self.symmetry is not None:
             s = self.symmetry
             lines.append(f"Symmetry ({s.method}): p-values phi0=phi1: {s.p_value_phi:.3g}, "
                          f"psi01=psi10: {s.p_value_psi:.3g} -> "
                          + ("consistent with symmetry" if s.consistent else "symmetry rejected")
-                         + f" at level {s.alpha:g}")
+                         + f" at level {s.alpha:g}; error rate equal across classes: p-value "
+                         f"{s.p_value_error_by_class:.3g}")
         post = self.posterior
         lines.append(f"Model: {self.model}; prior Beta({post.prior[0]:g}, {post.prior[1]:g}) on each rate")
         if self.p_star is not None:
@@ -250,6 +253,8 @@ class AuditResult:
         lines.append(f"Posterior: P(p < p*) = {post.prob_p_below_p_star:.4f} (Monte Carlo, {post.n_draws} draws, "
                      f"seed {post.seed}, s.e. {post.mc_standard_error:.1e}); margin mean {post.margin_mean:+.4f}, "
                      f"sd {post.margin_sd:.4f}, {c}% credible interval [{lo:+.4f}, {hi:+.4f}]")
+        lines.append(f"Model-free check (Prop. E.3: kept wrong < kept right): P(p_kept < 1/2) = "
+                     f"{post.prob_kept_error_below_half:.4f}")
         lines.append(f"Verdict at {self.decision_level:g}: {_VERDICT_TEXT[self.verdict]}")
         if self.rows_needed is not None:
             need = "more data will not decide it (margin mean 0)" if math.isinf(self.rows_needed) \
@@ -379,6 +384,8 @@ def audit(
     counts: dict[str, int] = {}
     rates["phi"] = _rate("phi", "P(kept | correct)", int((q & ~wrong).sum()), int((~wrong).sum()), conf)
     rates["psi"] = _rate("psi", "P(kept | wrong)", int((q & wrong).sum()), int(wrong.sum()), conf)
+    # Model-free form of Prop. E.3: kept-wrong < kept-right, i.e. P(y' != y | kept) < 1/2.
+    rates["p_kept"] = _rate("p_kept", "P(y' != y | kept), error among kept", int((q & wrong).sum()), int(q.sum()), conf)
     symmetry = None
     if mode == "labels":
         # key -> (true label k, synthetic label l): phi_k = psi_kk, psi_kl with k != l (eq. (15))
@@ -392,10 +399,13 @@ def audit(
             counts[f"n_{k}{l}_dropped"] = int((~q & g).sum())
         tables = {k: [[rates[a].successes, rates[a].trials - rates[a].successes] for a in pair]
                   for k, pair in (("phi", ("phi0", "phi1")), ("psi", ("psi01", "psi10")))}
+        # The paper's eq. (14) also assumes P(y' != y | y = k) = p for both classes: tested, reported, not
+        # part of the phi/psi symmetry decision.
+        tables["p"] = [[int((wrong & (y == k)).sum()), int((~wrong & (y == k)).sum())] for k in (0, 1)]
         pv = {k: float(stats.fisher_exact(t, alternative="two-sided").pvalue) for k, t in tables.items()}
-        consistent = min(pv.values()) > s_alpha / 2
+        consistent = min(pv["phi"], pv["psi"]) > s_alpha / 2
         symmetry = SymmetryTest("two-sided Fisher exact tests, Bonferroni (each at alpha/2)",
-                                s_alpha, pv["phi"], pv["psi"], consistent)
+                                s_alpha, pv["phi"], pv["psi"], consistent, pv["p"])
     else:
         counts.update(n_correct_kept=rates["phi"].successes, n_correct_dropped=rates["phi"].trials - rates["phi"].successes,
                       n_wrong_kept=rates["psi"].successes, n_wrong_dropped=rates["psi"].trials - rates["psi"].successes)
@@ -418,6 +428,9 @@ def audit(
         p_star_interval=tuple(float(x) for x in np.quantile(p_star_draws, [tail, 1 - tail])),
         margin_mean=float(margin_draws.mean()), margin_sd=float(margin_draws.std(ddof=1)),
         margin_interval=tuple(float(x) for x in np.quantile(margin_draws, [tail, 1 - tail])),
+        # Beta posterior of P(y' != y | kept) at 1/2: exact (regularized incomplete beta), no sampling.
+        prob_kept_error_below_half=float(special.betainc(a0 + rates["p_kept"].successes,
+                                                         b0 + rates["p_kept"].trials - rates["p_kept"].successes, 0.5)),
     )
 
     p_star, margin = _plug_in(rates, chosen)
@@ -435,6 +448,9 @@ def audit(
         notes.append("no wrong rows in the sample: psi is not estimated and its posterior is the prior")
     if rates["phi"].trials == 0:
         notes.append("no correct rows in the sample: phi is not estimated and its posterior is the prior")
+    if symmetry is not None and symmetry.p_value_error_by_class < s_alpha:
+        notes.append(f"the error rate differs between true classes (Fisher p-value {symmetry.p_value_error_by_class:.2g}); "
+                     "the paper's eq. (14) assumes it does not: trust p_kept < 1/2 (Prop. E.3 itself) over p < p*")
     if chosen == "class":
         notes.append("class-dependent model: p* = (phi0 + phi1) / (phi0 + phi1 + psi01 + psi10), the pooled "
                      "condition of Prop. E.3 (Gram structure b = -a, e.g. the Gaussian mixture)")
@@ -480,7 +496,8 @@ def audit_calibration(
     Returns counts and fractions: verdicts stated and how many were right (a statement is right when
     its side of p* holds for the true margin p* - p), wrong statements over all audits (a calibrated
     95% statement is wrong in at most about 5% of audits), coverage of the margin's credible
-    interval and of each rate's Clopper-Pearson interval.
+    interval and of each rate's Clopper-Pearson interval, and the same decided/wrong counts for the
+    model-free check P(p_kept < 1/2) (its truth has the sign of the margin in the paper's model).
     """
     from tqdm import tqdm
 
@@ -494,7 +511,7 @@ def audit_calibration(
     rate_names = [k for k in truth if k not in ("p_star",)]
     covered = {k: 0 for k in rate_names}
     counts = {"improves": 0, "collapses": 0, "undecided": 0}
-    n_right = n_margin_covered = 0
+    n_right = n_margin_covered = kept_decided = kept_wrong = 0
     for ss in tqdm(seeds, desc="audits", disable=not progress):
         rng = np.random.default_rng(ss)
         y_true, y_syn, kept = sample(rng)
@@ -502,6 +519,10 @@ def audit_calibration(
                     decision_level=level, n_draws=n_draws, seed=int(rng.integers(2**63)))
         counts[res.verdict] += 1
         n_right += (res.verdict == "improves" and true_margin > 0) or (res.verdict == "collapses" and true_margin < 0)
+        pk = res.posterior.prob_kept_error_below_half
+        if pk >= level or pk <= 1 - level:
+            kept_decided += 1
+            kept_wrong += (pk >= level) != (true_margin > 0)
         lo, hi = res.posterior.margin_interval
         n_margin_covered += lo <= true_margin <= hi
         for k in rate_names:
@@ -519,6 +540,8 @@ def audit_calibration(
         "frac_right_given_decided": (n_right / n_decided) if n_decided else None,
         "frac_wrong": n_wrong / n_audits,
         "margin_coverage": n_margin_covered / n_audits,
+        "kept_check_decided": kept_decided,
+        "kept_check_wrong": int(kept_wrong),
         "ci_coverage": {k: v / n_audits for k, v in covered.items()},
     }
 

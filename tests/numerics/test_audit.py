@@ -270,3 +270,22 @@ def test_calibration_loose():
         assert abs(m["margin_coverage"] - 0.95) <= 3 * se
         assert m["ci_coverage"]["p"] >= 0.95 - 3 * se  # Clopper-Pearson is conservative
         assert 0 < m["n_decided"] < n_audits  # the setting is informative: some, not all, decided
+
+
+def test_model_free_kept_check_and_error_by_class():
+    import mpmath
+
+    res = audit(_from_counts(CELLS))
+    k, n = res.rates["p_kept"].successes, res.rates["p_kept"].trials
+    assert (k, n) == (14 + 11, 40 + 35 + 14 + 11)
+    # P(theta < 1/2) for theta ~ Beta(0.5 + k, 0.5 + n - k): mpmath quadrature of the density, 30 digits.
+    mpmath.mp.dps = 30
+    a, b = 0.5 + k, 0.5 + n - k
+    ref = mpmath.quad(lambda x: x ** (a - 1) * (1 - x) ** (b - 1), [0, 0.5]) / mpmath.beta(a, b)
+    assert res.posterior.prob_kept_error_below_half == pytest.approx(float(ref), rel=1e-12)
+    # Error rate by true class: class 0 has 23 wrong of 75 rows, class 1 has 27 wrong of 80.
+    assert res.symmetry.p_value_error_by_class == pytest.approx(_fisher_two_sided([[23, 52], [27, 53]]), rel=1e-9)
+    assert not any("differs between true classes" in n for n in res.notes)
+    lopsided = dict(CELLS)
+    lopsided.update({(0, 1, 1): 60, (0, 1, 0): 40, (1, 0, 1): 1, (1, 0, 0): 1})
+    assert any("differs between true classes" in n for n in audit(_from_counts(lopsided)).notes)
