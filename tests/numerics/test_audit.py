@@ -279,9 +279,9 @@ def test_model_free_kept_check_and_error_by_class():
     k, n = res.rates["p_kept"].successes, res.rates["p_kept"].trials
     assert (k, n) == (14 + 11, 40 + 35 + 14 + 11)
     # P(theta < 1/2) for theta ~ Beta(0.5 + k, 0.5 + n - k): mpmath quadrature of the density, 30 digits.
-    mpmath.mp.dps = 30
     a, b = 0.5 + k, 0.5 + n - k
-    ref = mpmath.quad(lambda x: x ** (a - 1) * (1 - x) ** (b - 1), [0, 0.5]) / mpmath.beta(a, b)
+    with mpmath.workdps(30):
+        ref = mpmath.quad(lambda x: x ** (a - 1) * (1 - x) ** (b - 1), [0, 0.5]) / mpmath.beta(a, b)
     assert res.posterior.prob_kept_error_below_half == pytest.approx(float(ref), rel=1e-12)
     # Error rate by true class: class 0 has 23 wrong of 75 rows, class 1 has 27 wrong of 80.
     assert res.symmetry.p_value_error_by_class == pytest.approx(_fisher_two_sided([[23, 52], [27, 53]]), rel=1e-9)

@@ -9,7 +9,6 @@ from scipy.stats import binomtest
 
 from beyond_collapse.numerics.intervals import clopper_pearson, wilson
 
-mpmath.mp.dps = 40
 
 
 def _cp_mpmath(k: int, n: int, conf: float) -> tuple[float, float]:
@@ -18,7 +17,7 @@ def _cp_mpmath(k: int, n: int, conf: float) -> tuple[float, float]:
     low solves P(X >= k; n, p) = alpha/2, high solves P(X <= k; n, p) = alpha/2, where the tails are
     summed term by term; bisection keeps this independent of the Beta-quantile route under test.
     """
-    alpha = mpmath.mpf(1 - conf)
+    alpha = mpmath.mpf(1 - conf)  # conf is a binary float; its exact value is what clopper_pearson sees
 
     def upper_tail(p):
         return mpmath.fsum(mpmath.binomial(n, j) * p**j * (1 - p) ** (n - j) for j in range(k, n + 1))
@@ -36,8 +35,9 @@ def _cp_mpmath(k: int, n: int, conf: float) -> tuple[float, float]:
                 hi = mid
         return float((lo + hi) / 2)
 
-    low = 0.0 if k == 0 else bisect(upper_tail, alpha / 2, increasing=True)
-    high = 1.0 if k == n else bisect(lower_tail, alpha / 2, increasing=False)
+    with mpmath.workdps(40):
+        low = 0.0 if k == 0 else bisect(upper_tail, alpha / 2, increasing=True)
+        high = 1.0 if k == n else bisect(lower_tail, alpha / 2, increasing=False)
     return low, high
 
 
