@@ -546,15 +546,24 @@ def audit_calibration(
     }
 
 
+def supervised_truth(*, d: int, mu_norm: float, theta_gen: float, theta_prune: float, theta: float) -> dict:
+    """True (p, phi, psi, p*) of supervised pruning, eq. (5), on the Gaussian mixture (App. D.6 closed
+    form, ``beyond_collapse.theory.gaussian_mixture_rates``)."""
+    from beyond_collapse.theory import gaussian_mixture_rates
+
+    rates = gaussian_mixture_rates(mu_norm, d, theta_gen, theta_prune, theta)
+    return {"p": float(rates.p), "phi": float(rates.phi), "psi": float(rates.psi), "p_star": float(rates.p_star)}
+
+
 def supervised_audit_calibration(
     *,
     n_audits: int = 1000,
     n_rows: int = 300,
     d: int = 100,
-    mu_norm: float = 0.12,
-    theta_gen: float = 1.2,
-    theta_prune: float = 0.9,
-    theta: float = 1.0,
+    mu_norm: float = 0.1,
+    theta_gen: float = 1.3,
+    theta_prune: float = 1.7,
+    theta: float = 1.7,
     n_draws: int = 20_000,
     seed: int = 0,
     out: str | os.PathLike | None = None,
@@ -567,10 +576,8 @@ def supervised_audit_calibration(
     """
     from beyond_collapse.numerics.samplers import sample_supervised_pruning
     from beyond_collapse.runs import run_unit
-    from beyond_collapse.theory import gaussian_mixture_rates
 
-    rates = gaussian_mixture_rates(mu_norm, d, theta_gen, theta_prune, theta)
-    truth = {"p": float(rates.p), "phi": float(rates.phi), "psi": float(rates.psi), "p_star": float(rates.p_star)}
+    truth = supervised_truth(d=d, mu_norm=mu_norm, theta_gen=theta_gen, theta_prune=theta_prune, theta=theta)
     config = {"n_audits": n_audits, "n_rows": n_rows, "d": d, "mu_norm": mu_norm, "theta_gen": theta_gen,
               "theta_prune": theta_prune, "theta": theta, "n_draws": n_draws, "level": 0.95}
 
