@@ -1,0 +1,68 @@
+"""``beyond-collapse summarize ...``: the Sec. 5.3 news-summarization experiment.
+
+torch and transformers are imported inside the handlers only, so listing this module in
+``COMMAND_MODULES`` never loads them for other subcommands.
+"""
+
+from __future__ import annotations
+
+from beyond_collapse.runs import PROFILES
+
+_STAGES = ("base", "generator", "synthesis", "scores")
+
+
+def _config(args):
+    from beyond_collapse.empirics.summarization.pipeline import ModelSource, config_for
+
+    overrides = {}
+    if args.model:
+        overrides["base"] = ModelSource(name=args.model)
+    if args.weak_model:
+        overrides["weak_base"] = ModelSource(name=args.weak_model)
+    if args.data:
+        overrides["data_source"] = args.data
+        overrides["data_config"] = args.data_config
+    for key in ("train_limit", "test_limit", "loss_on", "seed"):
+        if getattr(args, key) is not None:
+            overrides[key] = getattr(args, key)
+    if args.threads is not None:
+        overrides["num_threads"] = args.threads if args.threads > 0 else None
+    return config_for(args.profile, **overrides)
+
+
+def _run(args) -> int:
+    from pathlib import Path
+
+    from beyond_collapse.empirics.summarization.pipeline import run_pipeline, write_outputs
+
+    cfg = _config(args)
+    runs_dir = Path(args.runs_dir) / cfg.profile / "summarization"
+    results = run_pipeline(cfg, runs_dir, only=args.only)
+    if args.only is not None:
+        print(f"stage {args.only} done; units in {runs_dir}")
+        return 0
+    for kind, path in write_outputs(results, cfg, args.out).items():
+        print(f"wrote {kind}: {path}")
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("summarize", help="news summarization with oracle/weak/self/random selection (Sec. 5.3)")
+    sub = p.add_subparsers(dest="summarize_command", required=True)
+    r = sub.add_parser("run", help="run or resume the whole pipeline and write Figure 4, the table and scores")
+    r.add_argument("--profile", choices=PROFILES, default="quick", help="run sizes (default: quick)")
+    r.add_argument("--runs-dir", default="runs", help="cache of resumable units and models (default: runs)")
+    r.add_argument("--out", default="docs/results/summarization", help="where results JSON, scores, table and "
+                   "Figure 4 go (default: docs/results/summarization)")
+    r.add_argument("--only", choices=_STAGES, default=None, help="stop after this stage")
+    r.add_argument("--model", default=None, help="base model hub name or local folder (replaces the profile's)")
+    r.add_argument("--weak-model", default=None, help="weak-verifier base model name or folder")
+    r.add_argument("--data", default=None, help="dataset hub name or a folder with train.jsonl/test.jsonl")
+    r.add_argument("--data-config", default=None, help="dataset configuration (e.g. 'english' for xlsum)")
+    r.add_argument("--train-limit", type=int, default=None, help="use the first N training pairs")
+    r.add_argument("--test-limit", type=int, default=None, help="use the first N test pairs")
+    r.add_argument("--loss-on", choices=("summary", "all"), default=None,
+                   help="fine-tuning loss on the summary tokens only or on all tokens")
+    r.add_argument("--threads", type=int, default=None, help="torch CPU threads (0: torch's default)")
+    r.add_argument("--seed", type=int, default=None, help="base seed (default: the profile's, 0)")
+    r.set_defaults(func=_run)

@@ -1,0 +1,433 @@
+"""The Sec. 5.3 / App. C pipeline as resumable units: base, generator, weak verifier, synthesis,
+scoring, selection, retraining, evaluation, Figure 4.
+
+Steps (paper, Sec. 5.3): fine-tune the base on 12.5% of the training pairs (the generator);
+greedily summarize every training article with it; score each synthetic summary (ROUGE-1 against
+the reference, perplexity of the summary under the generator and under a weak verifier); keep 12.5%,
+25% or 50% by oracle / weak / self / random selection; retrain from the base on each selection;
+report test ROUGE-1 of greedy summaries along the training epoch (Figure 4's x-axis: number of
+synthesized examples seen) next to the generator and a model trained on 100% of the real pairs.
+
+Offline (profiles ``quick`` and ``cpu``) no pretrained model exists, so the "base" is a small
+``LlamaForCausalLM`` language-model-pretrained on the training-split articles only (never the test
+split, never the summaries), and the weak verifier is a *different* base (another seed and size,
+pretrained the same way) fine-tuned on more real pairs than the generator. Every unit is a JSON
+file under ``runs_dir`` written by :func:`beyond_collapse.runs.run_unit`; models the later units
+need are saved next to it, so an interrupted run resumes unit by unit.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from beyond_collapse._validation import check_choice, check_probability
+from beyond_collapse.empirics.summarization.data import DATA_DIR, Pair, load_pairs
+from beyond_collapse.empirics.summarization.modeling import (
+    LOSS_ON, Encoder, TinyLlamaSpec, TrainSpec, load_model, load_tokenizer, lm_blocks, save_model,
+    steps_per_epoch, tiny_llama, train, train_tokenizer, training_features,
+)
+from beyond_collapse.empirics.summarization.scoring import (
+    greedy_summaries, rouge1, summary_perplexity, synthesize,
+)
+from beyond_collapse.empirics.summarization.selection import RATES, STRATEGIES, select
+from beyond_collapse.runs import PROFILES, read_json, run_unit, write_json_atomic
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where a model comes from: a hub name / local folder (``name``), or, offline, a tiny Llama
+    (``tiny``) language-model-pretrained on the training articles with ``pretrain``."""
+
+    name: str | None = None
+    tiny: TinyLlamaSpec | None = None
+    pretrain: TrainSpec | None = None
+    pretrain_article_tokens: int | None = None  # head of each article kept for pretraining (None: all)
+    seed: int = 0
+
+    def __post_init__(self):
+        if (self.name is None) == (self.tiny is None):
+            raise ValueError("a ModelSource needs exactly one of name (pretrained) or tiny (built offline)")
+        if self.tiny is not None and self.pretrain is None:
+            raise ValueError("a tiny ModelSource needs a pretrain TrainSpec: from random weights it learns little")
+
+
+@dataclass(frozen=True)
+class SummarizationConfig:
+    """Everything that defines one run of the Sec. 5.3 experiment (see :data:`PROFILE_CONFIGS`)."""
+
+    profile: str
+    base: ModelSource
+    weak_base: ModelSource
+    generator_train: TrainSpec
+    retrain: TrainSpec
+    real_train: TrainSpec
+    data_source: str = str(DATA_DIR)
+    data_config: str | None = None
+    train_limit: int | None = None
+    test_limit: int | None = None
+    vocab_size: int = 4096
+    block_size: int = 256
+    max_summary_tokens: int = 40
+    generator_fraction: float = 0.125
+    weak_fraction: float = 0.5
+    rates: tuple[float, ...] = RATES
+    strategies: tuple[str, ...] = STRATEGIES
+    eval_fractions: tuple[float, ...] = (0.25, 0.5, 1.0)
+    loss_on: str = "summary"
+    gen_batch_size: int = 32
+    score_batch_size: int = 16
+    synth_chunk: int = 128
+    num_threads: int | None = 1
+    dtype: str = "float32"
+    seed: int = 0
+
+    def __post_init__(self):
+        check_choice("profile", self.profile, PROFILES)
+        check_choice("loss_on", self.loss_on, LOSS_ON)
+        check_probability("generator_fraction", self.generator_fraction, open_low=True)
+        check_probability("weak_fraction", self.weak_fraction, open_low=True)
+        for r in self.rates:
+            check_probability("rates", r, open_low=True)
+        for s in self.strategies:
+            check_choice("strategies", s, STRATEGIES)
+        for f in self.eval_fractions:
+            check_probability("eval_fractions", f, open_low=True)
+        if 1.0 not in self.eval_fractions:
+            raise ValueError(f"eval_fractions must include 1.0 (the end of the epoch), got {self.eval_fractions}")
+
+
+def _cpu_tiny(hidden: int, inter: int, layers: int, heads: int) -> TinyLlamaSpec:
+    return TinyLlamaSpec(hidden_size=hidden, intermediate_size=inter, num_hidden_layers=layers, num_attention_heads=heads)
+
+
+# App. C hyperparameters for the paper profile; the offline profiles scale the learning rates up
+# (a 1M-parameter model pretrained for minutes needs larger steps than a 7B model) but keep the
+# paper's shape: cosine for the generator, constant (2.5x smaller) for retraining, 1 epoch.
+PROFILE_CONFIGS: dict[str, SummarizationConfig] = {
+    "quick": SummarizationConfig(
+        profile="quick",
+        base=ModelSource(tiny=_cpu_tiny(32, 64, 1, 2), pretrain=TrainSpec(3e-3, "cosine", 1, 8), seed=0),
+        weak_base=ModelSource(tiny=_cpu_tiny(48, 96, 1, 2), pretrain=TrainSpec(3e-3, "cosine", 1, 8), seed=1),
+        generator_train=TrainSpec(1e-3, "cosine", 1, 4), retrain=TrainSpec(4e-4, "constant", 1, 4),
+        real_train=TrainSpec(1e-3, "cosine", 1, 4),
+        train_limit=48, test_limit=8, vocab_size=320, block_size=96, max_summary_tokens=8,
+        eval_fractions=(0.5, 1.0), gen_batch_size=16, score_batch_size=16, synth_chunk=16,
+    ),
+    "cpu": SummarizationConfig(
+        # sized for ~1 hour on one shared CPU thread: a 0.7M-parameter base pretrained for one epoch
+        # on the heads (first 192 tokens) of the 2,469 training articles, 200 test pairs
+        profile="cpu",
+        base=ModelSource(tiny=_cpu_tiny(96, 256, 3, 4), pretrain=TrainSpec(2e-3, "cosine", 1, 16, warmup_steps=20),
+                         pretrain_article_tokens=192, seed=0),
+        weak_base=ModelSource(tiny=_cpu_tiny(64, 172, 2, 4), pretrain=TrainSpec(2e-3, "cosine", 1, 16, warmup_steps=20),
+                              pretrain_article_tokens=192, seed=1),
+        generator_train=TrainSpec(1e-3, "cosine", 1, 8), retrain=TrainSpec(4e-4, "constant", 1, 8),
+        real_train=TrainSpec(1e-3, "cosine", 1, 8), test_limit=200,
+        vocab_size=4096, block_size=192, max_summary_tokens=40, eval_fractions=(0.5, 1.0),
+    ),
+    "paper": SummarizationConfig(
+        profile="paper",
+        base=ModelSource(name="meta-llama/Llama-2-7b-hf"),
+        weak_base=ModelSource(name="meta-llama/Meta-Llama-3-8B"),
+        generator_train=TrainSpec(5e-5, "cosine", 1, 32, grad_accum=8, bf16=True),
+        retrain=TrainSpec(2e-5, "constant", 1, 32, grad_accum=8, bf16=True),
+        real_train=TrainSpec(5e-5, "cosine", 1, 32, grad_accum=8, bf16=True),
+        data_source="csebuetnlp/xlsum", data_config="english", block_size=1024, max_summary_tokens=96,
+        weak_fraction=0.125, eval_fractions=(0.125, 0.25, 0.5, 1.0), gen_batch_size=32, score_batch_size=8,
+        synth_chunk=1024, num_threads=None, dtype="bfloat16",
+    ),
+}
+
+
+def config_for(profile: str, **overrides) -> SummarizationConfig:
+    """The profile's config with keyword overrides (unknown keys raise ``ValueError``)."""
+    check_choice("profile", profile, PROFILES)
+    known = set(SummarizationConfig.__dataclass_fields__)
+    unknown = set(overrides) - known
+    if unknown:
+        raise ValueError(f"unknown config keys {sorted(unknown)}; known: {sorted(known)}")
+    return replace(PROFILE_CONFIGS[profile], **overrides)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+class _Run:
+    """State shared by the units of one pipeline run (data, tokenizers, paths)."""
+
+    def __init__(self, cfg: SummarizationConfig, runs_dir: Path):
+        self.cfg = cfg
+        self.dir = Path(runs_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.train = load_pairs(cfg.data_source, "train", config=cfg.data_config, limit=cfg.train_limit)
+        self.test = load_pairs(cfg.data_source, "test", config=cfg.data_config, limit=cfg.test_limit)
+        full = json.loads(json.dumps(asdict(cfg)))
+        # what every unit depends on; each unit adds the fields of its own stage and its inputs, so
+        # changing e.g. the retraining recipe does not invalidate the pretrained bases
+        self.common = {k: full[k] for k in ("profile", "data_source", "data_config", "train_limit", "test_limit",
+                                            "vocab_size", "block_size", "max_summary_tokens", "loss_on", "seed")}
+        self.full = full
+        rng = np.random.default_rng(cfg.seed)
+        n = len(self.train)
+        self.gen_idx = np.sort(rng.permutation(n)[: max(1, round(cfg.generator_fraction * n))])
+        self.weak_idx = np.sort(np.random.default_rng(cfg.seed + 1).permutation(n)[: max(1, round(cfg.weak_fraction * n))])
+
+    def unit(self, name: str, compute, keys: tuple[str, ...] = (), **extra):
+        config = {"unit": name, **self.common, **{k: self.full[k] for k in keys}, **extra}
+        return run_unit(self.dir / f"{name}.json", compute, config=config, seed=self.cfg.seed)
+
+    # -- tokenizers and models ---------------------------------------------------------------
+
+    def tokenizer(self, source: ModelSource):
+        if source.name is not None:
+            return load_tokenizer(source.name)
+        path = self.dir / "tokenizer"
+        if not (path / "tokenizer.json").exists():
+            # train split only: the test articles and summaries never shape the vocabulary
+            train_tokenizer([p.text for p in self.train] + [p.summary for p in self.train], self.cfg.vocab_size, path)
+        return load_tokenizer(path)
+
+    def encoder(self, tok) -> Encoder:
+        return Encoder(tok, block_size=self.cfg.block_size, max_summary_tokens=self.cfg.max_summary_tokens)
+
+    def base_path(self, which: str) -> tuple[str | Path, object]:
+        """Folder (or hub name) of the ``base`` or ``weak_base`` model, pretraining it if needed."""
+        source: ModelSource = getattr(self.cfg, which)
+        tok = self.tokenizer(source)
+        if source.name is not None:
+            return source.name, tok, {"pretrained": source.name}
+        path = self.dir / f"{which}_model"
+
+        def compute():
+            model = tiny_llama(tok, source.tiny, max_positions=self.cfg.block_size, seed=source.seed)
+            blocks = lm_blocks(tok, [p.text for p in self.train], self.cfg.block_size,
+                               max_tokens_per_text=source.pretrain_article_tokens)
+            loss = train(model, tok, blocks, source.pretrain, output_dir=self.dir / "trainer", seed=source.seed,
+                         desc=f"pretrain {which}")
+            save_model(model, tok, path)
+            return {"train_loss": loss, "blocks": len(blocks), "tokens": len(blocks) * self.cfg.block_size,
+                    "parameters": int(sum(p.numel() for p in model.parameters()))}
+
+        rec = self.unit(f"{which}_pretrain", compute, keys=(which,))
+        if not (path / "config.json").exists():
+            raise ValueError(f"{path} is missing although {which}_pretrain.json exists; delete the JSON to redo it")
+        return path, tok, rec
+
+    def load(self, path, tok):
+        import torch
+
+        model = load_model(path, tok, dtype=self.cfg.dtype)
+        if torch.cuda.is_available():
+            model.to("cuda")
+        return model
+
+    # -- evaluation ---------------------------------------------------------------------------
+
+    def evaluate(self, model, tok, desc: str) -> float:
+        preds = greedy_summaries(model, self.encoder(tok), [p.text for p in self.test],
+                                 batch_size=self.cfg.gen_batch_size, desc=desc)
+        return float(rouge1(preds, [p.summary for p in self.test]).mean())
+
+    def finetune(self, base_path, tok, pairs: list[Pair], spec: TrainSpec, *, seed: int, desc: str,
+                 save_to: Path | None = None, eval_along: bool = False) -> dict:
+        """Fine-tune a fresh copy of the base on ``pairs``; test ROUGE-1 along the epoch and at its end."""
+        model = self.load(base_path, tok)
+        enc = self.encoder(tok)
+        feats = training_features([enc.encode(p) for p in pairs], self.cfg.loss_on)
+        total = steps_per_epoch(len(feats), spec) * spec.epochs
+        marks = sorted({max(1, math.ceil(f * total)) for f in self.cfg.eval_fractions if f < 1.0}) if eval_along else []
+        curve: list[dict] = []
+
+        def at_step(step: int, seen: int) -> None:
+            if step in marks and step < total:
+                curve.append({"step": step, "examples_seen": seen, "rouge1": self.evaluate(model, tok, None)})
+                model.train()
+
+        loss = train(model, tok, feats, spec, output_dir=self.dir / "trainer", seed=seed, step_callback=at_step,
+                     desc=desc)
+        final = self.evaluate(model, tok, f"eval {desc}")
+        curve.append({"step": int(total), "examples_seen": len(feats) * spec.epochs, "rouge1": final})
+        if save_to is not None:
+            save_model(model, tok, save_to)
+        return {"train_loss": loss, "n_train": len(feats), "test_rouge1": final, "curve": curve}
+
+
+def run_pipeline(cfg: SummarizationConfig, runs_dir: str | Path, *, only: str | None = None) -> dict:
+    """Run (or resume) every unit of the Sec. 5.3 experiment; returns the collected results.
+
+    ``only`` stops after the named stage (``base``, ``generator``, ``synthesis``, ``scores``) for
+    staged runs on shared machines. Results of finished units are read back, not recomputed.
+    """
+    import torch
+    from transformers.utils import logging as hf_logging
+
+    if only is not None:
+        check_choice("only", only, ("base", "generator", "synthesis", "scores"))
+    hf_logging.set_verbosity_error()
+    if cfg.num_threads is not None:
+        torch.set_num_threads(cfg.num_threads)
+    run = _Run(cfg, Path(runs_dir))
+    results: dict = {"n_train": len(run.train), "n_test": len(run.test), "generator_indices": run.gen_idx.tolist(),
+                     "weak_indices": run.weak_idx.tolist()}
+
+    base_path, tok, results["base"] = run.base_path("base")
+    weak_base_path, weak_tok, results["weak_base"] = run.base_path("weak_base")
+    if only == "base":
+        return results
+
+    gen_path = run.dir / "generator_model"
+    gen_pairs = [run.train[i] for i in run.gen_idx]
+    results["generator"] = run.unit("generator", lambda: run.finetune(
+        base_path, tok, gen_pairs, cfg.generator_train, seed=cfg.seed, desc="generator", save_to=gen_path),
+        keys=("base", "generator_train", "generator_fraction"))
+    weak_path = run.dir / "weak_model"
+    weak_pairs = [run.train[i] for i in run.weak_idx]
+    results["weak_verifier"] = run.unit("weak_verifier", lambda: run.finetune(
+        weak_base_path, weak_tok, weak_pairs, cfg.generator_train, seed=cfg.seed + 1, desc="weak verifier",
+        save_to=weak_path), keys=("weak_base", "generator_train", "weak_fraction"))
+    if only == "generator":
+        return results
+
+    def do_synth():
+        model = run.load(gen_path, tok)
+        summaries = synthesize(model, run.encoder(tok), [p.text for p in run.train], run.dir / "synthesis.progress.jsonl",
+                               chunk_size=cfg.synth_chunk, batch_size=cfg.gen_batch_size)
+        return {"summaries": summaries}
+
+    gen_keys = ("base", "generator_train", "generator_fraction")
+    synthetic = run.unit("synthesis", do_synth, keys=gen_keys)["metrics"]["summaries"]
+    if only == "synthesis":
+        return results
+
+    def do_scores():
+        refs = [p.summary for p in run.train]
+        out = {"rouge1": rouge1(synthetic, refs).tolist()}
+        for key, path, t in (("ppl_self", gen_path, tok), ("ppl_weak", weak_path, weak_tok)):
+            model = run.load(path, t)
+            enc = run.encoder(t)
+            encoded = [enc.encode(Pair(p.text, s)) for p, s in zip(run.train, synthetic)]
+            out[key] = summary_perplexity(model, encoded, pad_id=t.pad_token_id, batch_size=cfg.score_batch_size).tolist()
+            del model
+        return out
+
+    scores = run.unit("scores", do_scores, keys=gen_keys + ("weak_base", "weak_fraction"))["metrics"]
+    results["scores"] = scores
+    if only == "scores":
+        return results
+
+    results["full_real"] = run.unit("full_real", lambda: run.finetune(
+        base_path, tok, list(run.train), cfg.real_train, seed=cfg.seed, desc="100% real", eval_along=True),
+        keys=("base", "real_train", "eval_fractions"))
+    arrays = {k: np.asarray(v, dtype=float) for k, v in scores.items()}
+    results["selections"] = {}
+    for ri, rate in enumerate(cfg.rates):
+        for strategy in cfg.strategies:
+            idx = select(strategy, rate, rouge=arrays["rouge1"], ppl_self=arrays["ppl_self"],
+                         ppl_weak=arrays["ppl_weak"], n=len(run.train), seed=cfg.seed + 100 + ri)
+            pairs = [Pair(run.train[i].text, synthetic[i]) for i in idx]
+            name = f"retrain_{strategy}_{rate:g}"
+            rec = run.unit(name, lambda: {**run.finetune(base_path, tok, pairs, cfg.retrain, seed=cfg.seed,
+                                                         desc=name, eval_along=True), "indices": idx.tolist()},
+                           keys=gen_keys + ("weak_base", "weak_fraction", "retrain", "eval_fractions"))
+            results["selections"][name] = {"strategy": strategy, "rate": rate, **rec["metrics"]}
+    return results
+
+
+# --------------------------------------------------------------------------------------------
+# Outputs: results JSON, per-example scores, Figure 4, table
+# --------------------------------------------------------------------------------------------
+
+_LABELS = {"oracle": "Oracle selection", "weak": "Weak-verifier selection", "self": "Self selection",
+           "random": "Random selection"}
+_STYLE = {"oracle": ("tab:blue", "o"), "weak": ("tab:orange", "s"), "self": ("tab:green", "^"),
+          "random": ("tab:red", "v")}
+
+
+def table_markdown(results: dict, cfg: SummarizationConfig) -> str:
+    """Test ROUGE-1 at the end of the epoch for each strategy (rows) and rate (columns), plus baselines."""
+    head = "| selection | " + " | ".join(f"{r:.1%} ({round(r * results['n_train'])} ex.)" for r in cfg.rates) + " |"
+    lines = [head, "|---" * (len(cfg.rates) + 1) + "|"]
+    for s in cfg.strategies:
+        cells = [f"{results['selections'][f'retrain_{s}_{r:g}']['test_rouge1']:.4f}" for r in cfg.rates]
+        lines.append(f"| {_LABELS[s]} | " + " | ".join(cells) + " |")
+    g = results["generator"]["metrics"]
+    f = results["full_real"]["metrics"]
+    w = results["weak_verifier"]["metrics"]
+    lines += ["", "| baseline | training pairs | test ROUGE-1 |", "|---|---|---|",
+              f"| Generator (base + {cfg.generator_fraction:.1%} real) | {g['n_train']} | {g['test_rouge1']:.4f} |",
+              f"| 100% real pairs | {f['n_train']} | {f['test_rouge1']:.4f} |",
+              f"| Weak verifier (other base + {cfg.weak_fraction:.1%} real) | {w['n_train']} | {w['test_rouge1']:.4f} |"]
+    return "\n".join(lines) + "\n"
+
+
+def plot_figure4(results: dict, cfg: SummarizationConfig, path: str | Path) -> Path:
+    """Figure 4: test ROUGE-1 against the number of synthesized examples seen, one panel per rate."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(cfg.rates), figsize=(4.2 * len(cfg.rates), 3.6), sharey=True)
+    axes = np.atleast_1d(axes)
+    g = results["generator"]["metrics"]["test_rouge1"]
+    f = results["full_real"]["metrics"]["test_rouge1"]
+    for ax, rate in zip(axes, cfg.rates):
+        for s in cfg.strategies:
+            curve = results["selections"][f"retrain_{s}_{rate:g}"]["curve"]
+            color, marker = _STYLE[s]
+            ax.plot([c["examples_seen"] for c in curve], [c["rouge1"] for c in curve], marker=marker, color=color,
+                    label=_LABELS[s])
+        ax.axhline(g, color="gray", ls="--", label="Generator")
+        ax.axhline(f, color="black", ls=":", label="100% real")
+        ax.set_xscale("log")
+        ax.set_title(f"Select {rate:.1%}")
+        ax.set_xlabel("Number of synthesized data")
+    axes[0].set_ylabel("Test ROUGE-1")
+    axes[-1].legend(fontsize=7, loc="lower right")
+    fig.suptitle(f"News summarization, profile {cfg.profile} (cf. paper Figure 4)", fontsize=10)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def write_outputs(results: dict, cfg: SummarizationConfig, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``results_<profile>.json``, ``synthetic_scores_<profile>.jsonl`` (per-example ROUGE-1,
+    perplexities and selected flags, for estimating p, phi, psi), the table and Figure 4."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    p = cfg.profile
+    scores = results["scores"]
+    n = results["n_train"]
+    flags = {name: set(sel["indices"]) for name, sel in results["selections"].items()}
+    gen_set = set(results["generator_indices"])
+    lines = []
+    for i in range(n):
+        row = {"index": i, "rouge1": scores["rouge1"][i], "ppl_generator": scores["ppl_self"][i],
+               "ppl_weak_verifier": scores["ppl_weak"][i], "in_generator_train": i in gen_set}
+        row.update({f"selected_{name.removeprefix('retrain_')}": i in idx for name, idx in flags.items()})
+        lines.append(json.dumps(row))
+    scores_path = out_dir / f"synthetic_scores_{p}.jsonl"
+    scores_path.write_text("\n".join(lines) + "\n")
+    summary = {k: v for k, v in results.items() if k not in ("scores",)}
+    summary["selections"] = {k: {kk: vv for kk, vv in v.items() if kk != "indices"}
+                             for k, v in results["selections"].items()}
+    summary["config"] = json.loads(json.dumps(asdict(cfg)))
+    json_path = write_json_atomic(out_dir / f"results_{p}.json", summary)
+    table_path = out_dir / f"table_{p}.md"
+    table_path.write_text(table_markdown(results, cfg))
+    fig_path = plot_figure4(results, cfg, out_dir / f"figure4_{p}.png")
+    return {"results": json_path, "scores": scores_path, "table": table_path, "figure": fig_path}
+
+
+def load_results(out_dir: str | Path, profile: str) -> dict | None:
+    """Committed results of ``profile`` from :func:`write_outputs`, or None if absent."""
+    path = Path(out_dir) / f"results_{profile}.json"
+    return read_json(path) if path.exists() else None
