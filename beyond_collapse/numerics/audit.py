@@ -249,6 +249,8 @@ class AuditResult:
         lines.append(f"Model: {self.model}; prior Beta({post.prior[0]:g}, {post.prior[1]:g}) on each rate")
         if self.p_star is not None:
             lines.append(f"Breakdown point p* = {self.p_star:.4f} (plug-in), margin p* - p = {self.margin:+.4f}")
+        else:
+            lines.append("Breakdown point p*: no plug-in value (a keep rate has no rows; see notes)")
         lo, hi = post.margin_interval
         lines.append(f"Posterior: P(p < p*) = {post.prob_p_below_p_star:.4f} (Monte Carlo, {post.n_draws} draws, "
                      f"seed {post.seed}, s.e. {post.mc_standard_error:.1e}); margin mean {post.margin_mean:+.4f}, "
