@@ -153,7 +153,7 @@ def _():
 
 
 @claim("E.3-finite-gamma", "Prop. E.3 'for any solution of (31)' (finite gamma): N10 + N01 < N11 + N00 implies "
-       "C = B > 1/2, D = A < 1/2", "App. E.3, Prop. E.3", "numeric-hypothesis", expected="erratum")
+       "C = B > 1/2, D = A < 1/2", "App. E.3, Prop. E.3, eq. (46)", "numeric-hypothesis", expected="erratum")
 def _():
     counts = (51, 50, 50, 51)
     lam = 2.0 / sum(counts)  # gamma = 2

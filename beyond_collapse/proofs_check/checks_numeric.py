@@ -104,7 +104,7 @@ def _():
 
 
 @claim("E.4-limit-corrected", "Prop. E.4 (b = 0), corrected pairing: B > 1/2 and A < 1/2 iff N10 < N11; "
-       "C > 1/2 and D < 1/2 iff N01 < N00", "App. E.3, Prop. E.4 (corrected)", "numeric-hypothesis")
+       "C > 1/2 and D < 1/2 iff N01 < N00", "App. E.3, Prop. E.4, eqs. (50)-(51) (corrected)", "numeric-hypothesis")
 def _():
     def prop(x):
         n, a = x
@@ -142,7 +142,7 @@ def _theorem_strategy():
 
 @claim("T3.2-limit-accuracy", "Thm. 3.2 / D.3 in the limit N -> oo: clean accuracy (41) is 100% for p < p* "
        "and 0% for p > p*, with p* = 1/(1 + psi/phi) (Gram structures b = -a and b = 0)",
-       "Thm. 3.2, Thm. D.3, eq. (41)", "numeric-hypothesis")
+       "Sec. 3.3, Thm. 3.2, Thm. D.3, eq. (41)", "numeric-hypothesis")
 def _():
     from beyond_collapse.theory import breakdown_point, limit_accuracy
 
@@ -161,7 +161,7 @@ def _():
 
 
 @claim("D.3-bounds", "p < p-*(t) implies (55); p > p+*(t) implies its reverse (1+t)(p00+p11) < (1-t)(p01+p10); "
-       "p-*(t) <= p* <= p+*(t); theory.breakdown_bounds matches eq. (19)", "Thm. D.3, eq. (19), eq. (55)",
+       "p-*(t) <= p* <= p+*(t); theory.breakdown_bounds matches eq. (19)", "App. D.5, Thm. D.3, eq. (19), eq. (55)",
        "numeric-hypothesis")
 def _():
     from beyond_collapse.theory import breakdown_bounds, breakdown_point
@@ -189,7 +189,7 @@ def _():
 
 
 @claim("D.3-t-limit", "p-*(t) and p+*(t) tend to p* as t -> 0 (numerically, |p+-*(t) - p*| <= t for small t)",
-       "Thm. D.3, Cor. D.4", "numeric-hypothesis")
+       "App. D.5, Thm. D.3, Cor. D.4", "numeric-hypothesis")
 def _():
     from beyond_collapse.theory import breakdown_bounds, breakdown_point
 
@@ -262,7 +262,7 @@ def _():
 
 
 @claim("D.16-binomial", "N_kl = sum_i z_ikl ~ Bin(N, p_kl) under independent selection (Assumption 3.1)",
-       "eq. (16), Assumption 3.1", "simulation")
+       "App. D.3, eq. (16), Assumption 3.1", "simulation")
 def _():
     rng = np.random.default_rng(20240516)
     p, phi, psi, N, reps = 0.3, 0.7, 0.4, 400, 2000
@@ -306,3 +306,26 @@ def _():
     ok = z_off < 5.5 and z_diag < 5.5
     return verdict(ok, f"d={d}, N={N}, |mu|={m}: max off-diagonal deviation {z_off:.2f} sd, max norm deviation "
                    f"{z_diag:.2f} sd (sd ~ d^-1/2 = {sd_off:.3f})")
+
+
+@claim("D.3-sides", "Thm. D.3: p < p-*(t) gives (55) and limit accuracy 100%; p > p+*(t) gives the reverse "
+       "condition and 0%", "App. D.5, Thm. D.3, eq. (19)", "numeric-hypothesis")
+def _():
+    from hypothesis import strategies as st
+
+    from beyond_collapse.proofs_check.strategies import rlhf_parameters
+    from beyond_collapse.theory import limit_accuracy
+
+    def prop(x):
+        side, (p, phi, psi, t) = x
+        bad, good = p * psi, (1 - p) * phi  # p01 + p10 and p00 + p11, eq. (14)
+        if side == "below":
+            assert (1 + t) * bad < (1 - t) * good and limit_accuracy(p, phi, psi) == 1.0, x
+        else:
+            assert (1 + t) * good < (1 - t) * bad and limit_accuracy(p, phi, psi) == 0.0, x
+
+    strat = st.one_of(st.tuples(st.just("below"), rlhf_parameters(side="below", eps=1e-3)),
+                      st.tuples(st.just("above"), rlhf_parameters(side="above", eps=1e-3)))
+    bad = for_all(strat, prop, max_examples=40)
+    return verdict(bad is None, bad or "40 hypothesis examples from proofs_check.strategies.rlhf_parameters "
+                   "(side below / above)")

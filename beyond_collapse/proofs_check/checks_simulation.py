@@ -133,7 +133,7 @@ def _():
 
 
 @claim("D.6-angles-only", "for the Gaussian mixture, (phi, psi) only depend on the three angles",
-       "Sec. 3.4 and App. D.6, 'Supervised Pruning' / 'Self-supervised Pruning'", "simulation", expected="erratum")
+       "App. D.6 and Sec. 3.4, 'Supervised Pruning' / 'Self-supervised Pruning'", "simulation", expected="erratum")
 def _():
     rng = np.random.default_rng(14)
     tg, tp, th = _TRIPLES[1]

@@ -165,38 +165,38 @@ def _():
             f"p >= p-*(t) = {_short(root.derived)}, where Thm. D.3 claims nothing about 100%")
 
 
-@claim("D.3-p-minus", "p-*(t) = (1-t)/(1-t+(1+t) psi/phi)", "Thm. D.3, eq. (19)", "symbolic")
+@claim("D.3-p-minus", "p-*(t) = (1-t)/(1-t+(1+t) psi/phi)", "App. D.5, Thm. D.3, eq. (19)", "symbolic")
 def _():
     s = _step("D3.p_minus")
     return verdict(bool(s.equal) and s.extra["n_roots"] == 1,
                    f"sympy: unique root in p of ratio = (1-t)/(1+t); d ratio/dp = {_short(s.extra['ratio_increasing'])} > 0")
 
 
-@claim("D.3-p-plus", "p+*(t) = (1+t)/(1+t+(1-t) psi/phi)", "Thm. D.3, eq. (19)", "symbolic")
+@claim("D.3-p-plus", "p+*(t) = (1+t)/(1+t+(1-t) psi/phi)", "App. D.5, Thm. D.3, eq. (19)", "symbolic")
 def _():
     s = _step("D3.p_plus")
     return verdict(bool(s.equal) and s.extra["n_roots"] == 1, "sympy: unique root in p of ratio = (1+t)/(1-t)")
 
 
-@claim("D.3-p-star", "breakdown point p* = 1/(1 + psi/phi)", "Thm. 3.2, Thm. D.3", "symbolic")
+@claim("D.3-p-star", "breakdown point p* = 1/(1 + psi/phi)", "App. D.5, Thm. D.3 (Thm. 3.2)", "symbolic")
 def _():
     return _matches("D3.p_star")
 
 
-@claim("D.4-limits", "Cor. D.4: p-*(t), p+*(t) -> p* as t -> 0, hence p_up = p_down", "Cor. D.4", "symbolic")
+@claim("D.4-limits", "Cor. D.4: p-*(t), p+*(t) -> p* as t -> 0, hence p_up = p_down", "App. D.5, Cor. D.4", "symbolic")
 def _():
     return _matches("D4.limits")
 
 
 @claim("D.2-bijection", "for fixed p in (0,1), (phi, psi) <-> (p00, p01) is a bijection",
-       "Remark D.2, eq. (18)", "symbolic")
+       "App. D.3, Remark D.2, eq. (18)", "symbolic")
 def _():
     s = _step("D.bijection")
     return verdict(bool(s.equal) and s.extra["n_solutions"] == 1,
                    f"sympy: unique inverse {_short(s.derived)} (a bijection only once p is fixed)")
 
 
-@claim("D.14-kept-probabilities", "p_kk = (1-p) phi/2, p_kl = p psi/2 (k != l)", "eqs. (4), (14), (18)",
+@claim("D.14-kept-probabilities", "p_kk = (1-p) phi/2, p_kl = p psi/2 (k != l)", "App. D.3, eqs. (14), (18) (Sec. 3.2, eq. (4))",
        "symbolic")
 def _():
     return _matches("D.pkl")
@@ -288,6 +288,6 @@ not_checkable("E.25-29-definitions", "I_k, I'_l, M, N_kl, R = 1 - a > 0", "App. 
 not_checkable("D.20-21-definitions", "p_up and p_down (breakdown points) defined as inf/sup", "App. D.5, eqs. (20)-(21)",
               "definitions")
 not_checkable("D.5-remark", "the gap between training and test accuracy shrinks at rate O(1/sqrt(N))",
-              "Remark D.5", "cited learning-theory bound without constants; no formula to evaluate")
+              "App. D.7, Remark D.5", "cited learning-theory bound without constants; no formula to evaluate")
 not_checkable("S3.3-remark", "100% accuracy is idealized and expected only in the infinite-sample regime",
-              "Remark 3.3", "qualitative remark")
+              "Sec. 3.3, Remark 3.3", "qualitative remark")

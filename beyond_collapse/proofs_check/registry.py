@@ -6,6 +6,7 @@ becomes status ``"error"``) and returns ``ClaimResult`` rows; ``format_table()``
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -16,10 +17,11 @@ __all__ = ["CLAIMS", "ClaimResult", "run_claims", "format_table", "get_claim"]
 
 
 def _order(c: Claim) -> tuple:
-    # Sec. 3 first, then App. D, then App. E, keeping registration order within each part
-    part = c.id.split(".")[0].split("-")[0]
-    rank = {"S3": 0, "T3": 0, "D": 1, "E": 2}.get(part, 3)
-    return (rank, _REGISTRY.index(c))
+    """Paper order: Sec. 3, then App. D, then App. E; within a part by subsection, then equation."""
+    part = {"S3": 0, "T3": 0, "D": 1, "E": 2}.get(c.id.split(".")[0], 3)
+    sub = re.search(r"(?:App\. [DE]\.|Sec\. 3\.)(\d)", c.source)
+    eq = re.search(r"eqs?\. \((\d+)\)", c.source)
+    return (part, int(sub.group(1)) if sub else 0, int(eq.group(1)) if eq else 0, _REGISTRY.index(c))
 
 
 CLAIMS: tuple[Claim, ...] = tuple(sorted(_REGISTRY, key=_order))
