@@ -108,18 +108,14 @@ def sample_examples(n: int, count: int, seed: int, stream: str) -> Examples:
 
 
 def synthetic_examples(src: np.ndarray, eig: np.ndarray, generated: np.ndarray) -> Examples:
-    """Examples whose targets are a generator's output ids (without BOS), as it produced them.
+    """Examples whose targets are a generator's output ids (without BOS, PAD after EOS), as produced.
 
-    The output is cut after its first EOS (an EOS is appended when there is none) and padded;
-    no check of well-formedness is made here: that is the job of the selection step.
+    An output without EOS gets one in its last position, so every target is terminated. No check
+    of well-formedness is made here: that is the job of the selection step.
     """
     count, length = generated.shape
-    tgt = np.full((count, length + 2), PAD, dtype=np.int64)
+    tgt = np.full((count, length + 1), PAD, dtype=np.int64)
     tgt[:, 0] = BOS
-    for i in range(count):
-        row = generated[i]
-        stop = np.flatnonzero(row == EOS)
-        end = int(stop[0]) if stop.size else length
-        tgt[i, 1:end + 1] = row[:end]
-        tgt[i, end + 1] = EOS
+    tgt[:, 1:] = generated
+    tgt[~(generated == EOS).any(axis=1), -1] = EOS
     return Examples(src.copy(), tgt, eig.copy())
