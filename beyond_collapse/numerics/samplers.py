@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from beyond_collapse._validation import check_in_interval, check_positive, check_probability
+from beyond_collapse._validation import check_choice, check_in_interval, check_positive, check_probability
 
 
 def _check_rng(rng) -> np.random.Generator:
@@ -200,16 +200,24 @@ def _check_supervised(d, mu_norm, theta_gen, theta_prune, theta):
 
 def sample_supervised_dataset(
     n: int, *, d: int, mu_norm: float, theta_gen: float, theta_prune: float, theta: float,
-    rng: np.random.Generator,
+    rng: np.random.Generator, data: str = "mixture",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Mixture data labelled by a linear generator and filtered by a linear pruner (Sec. 3.4, eq. (5)).
+    """Data labelled by a linear generator and filtered by a linear pruner (Sec. 3.4, eq. (5)).
 
-    ``x`` is drawn from the isotropic mixture (mean ``mu_norm e_1``, E||x||^2 = 1), ``y'`` from
-    ``w_gen`` and the keep bits from ``w_prune``, the directions having the angles of eq. (6).
-    Returns ``(X, y_true, y_syn, kept)``.
+    ``data="mixture"`` (App. D.6): ``x`` from the isotropic mixture with mean ``mu_norm e_1`` and
+    E||x||^2 = 1, true label its class. ``data="isotropic"`` (Sec. 3.4 / Fig. 2, where
+    ``p = theta_gen / pi``): ``x ~ N(0, I_d / d)`` and true label ``1[x . mu > 0]`` (``mu_norm``
+    then only fixes the direction). In both, ``y'`` comes from ``w_gen`` and the keep bits from
+    ``w_prune``, the directions having the angles of eq. (6). Returns ``(X, y_true, y_syn, kept)``.
     """
+    check_choice("data", data, ("mixture", "isotropic"))
     d, mu, w_gen, w_prune = _check_supervised(d, mu_norm, theta_gen, theta_prune, theta)
-    X, y = sample_gaussian_mixture(n, mu=mu, rng=rng)
+    if data == "mixture":
+        X, y = sample_gaussian_mixture(n, mu=mu, rng=rng)
+    else:
+        n = _check_count("n", n)
+        X = _check_rng(rng).standard_normal((n, d)) / np.sqrt(d)
+        y = (X @ mu > 0).astype(np.int8)
     y_syn = linear_generator(X, w_gen)
     return X, y, y_syn, linear_pruner(X, y_syn, w_prune)
 

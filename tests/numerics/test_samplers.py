@@ -153,6 +153,24 @@ def test_supervised_dataset_matches_reference_rates():
     within_se(q[wrong].mean(), psi, np.sqrt(psi * (1 - psi) / wrong.sum()))
 
 
+@pytest.mark.parametrize("angles", [(1.1, 0.5, 1.2), (2.0, 0.4, 2.3)])
+def test_isotropic_dataset_matches_orthant_rates(angles):
+    """x ~ N(0, I/d), true label 1[x.mu > 0]: p = theta_gen/pi and, by Plackett's trivariate orthant
+    formula P(U>0, V>0, W>0) = 1/8 + (asin r12 + asin r13 + asin r23)/(4 pi),
+    phi = (2 pi - tg - tp - t) / (2 (pi - tg)), psi = (tg + tp - t) / (2 tg)."""
+    tg, tp, t = angles
+    n = 60_000
+    X, y, ys, q = sample_supervised_dataset(n, d=10, mu_norm=0.5, theta_gen=tg, theta_prune=tp, theta=t,
+                                            rng=np.random.default_rng(9), data="isotropic")
+    p = tg / np.pi
+    phi = (2 * np.pi - tg - tp - t) / (2 * (np.pi - tg))
+    psi = (tg + tp - t) / (2 * tg)
+    within_se(np.mean(ys != y), p, np.sqrt(p * (1 - p) / n))
+    right, wrong = ys == y, ys != y
+    within_se(q[right].mean(), phi, np.sqrt(phi * (1 - phi) / right.sum()))
+    within_se(q[wrong].mean(), psi, np.sqrt(psi * (1 - psi) / wrong.sum()))
+
+
 @pytest.mark.parametrize("call, match", [
     (lambda: sample_gaussian_mixture(10, d=3, mu_norm=1.2, rng=np.random.default_rng()), "mu_norm"),
     (lambda: sample_gaussian_mixture(-1, d=3, mu_norm=0.2, rng=np.random.default_rng()), "n must"),

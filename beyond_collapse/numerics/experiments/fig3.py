@@ -1,0 +1,198 @@
+"""Fig. 3 (Sec. 4): relative error against the number n' of selected synthesized points.
+
+Sec. 4.1: ``x | y ~ N(y tau w_*, I/d)``, y in {-1, +1}; an OLS generator fitted on N0 original
+points labels N1 synthesized points through the sigmoid, ``P(y' = +1 | x) = sigma(x . w_gen)``;
+a selector keeps points by eq. (5) with ``w_prune`` at angle theta from ``w_*`` (oracle: theta = 0);
+the downstream model is fitted on n' selected points and scored by
+``relative error = 1 - acc(w) / acc(Bayes)`` with both accuracies in closed form.
+
+Settings the paper leaves open (docs/REPRODUCTION.md, "Section 4 and Figures 2, 3, 5"): d = 108,
+the n' points are the first n' kept ones in generation order (a uniform draw of n' among the kept
+points of the pool), the downstream estimator is OLS like the generator (min-norm when n' < d),
+and w_theta turns w_* towards a random direction orthogonal to it (independent of the generator).
+
+Memory: the pool is streamed in chunks and each method keeps only the running Gram ``X^T X`` and
+``X^T y`` of its selected prefix (OLS needs nothing else once n' >= d; below d the first rows give the
+min-norm solution), so no N1 x d array is ever alive; generation stops once every selector has
+its largest n' (the remaining pool points could not change the first n' kept ones).
+One resumable unit per (N0, seed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.special import expit
+
+from beyond_collapse.numerics.bayes import bayes_accuracy, mixture_accuracy
+from beyond_collapse.numerics.experiments._common import profile_config, unit_rng
+from beyond_collapse.numerics.samplers import linear_pruner, sample_gaussian_mixture
+from beyond_collapse.runs import run_unit
+
+METHODS = ("clean", "oracle", "theta=pi/12", "theta=pi/6", "random")
+_THETAS = {"oracle": 0.0, "theta=pi/12": np.pi / 12, "theta=pi/6": np.pi / 6}
+
+
+@dataclass(frozen=True)
+class Fig3Config:
+    n0_values: tuple[int, ...]   # original data sizes N0 (one panel each)
+    n1: int                      # synthesized pool size N1
+    n_prime: tuple[int, ...]     # selected data sizes n'
+    seeds: int
+    d: int = 108                 # Phi(0.15 sqrt(108)) = 0.9405: the paper's "approximately 94%"
+    tau: float = 0.15
+    chunk: int = 50_000          # pool rows generated at once (memory: chunk x d floats)
+
+
+def _grid(lo: float, hi: float, per_decade: int) -> tuple[int, ...]:
+    return tuple(int(v) for v in np.unique(np.round(np.logspace(lo, hi, int((hi - lo) * per_decade) + 1))))
+
+
+PROFILES = {
+    "quick": Fig3Config(n0_values=(100, 300, 900), n1=100_000, n_prime=_grid(1, 4, 3), seeds=3),
+    "cpu": Fig3Config(n0_values=(100, 300, 900), n1=1_000_000, n_prime=_grid(1, 5, 4), seeds=5),
+    "paper": Fig3Config(n0_values=(100, 300, 900), n1=1_000_000, n_prime=_grid(1, 5, 4), seeds=10),
+}
+
+
+class _PrefixOLS:
+    """Running Gram of a stream of (x, y) rows, solved at each n' of the grid (in order).
+
+    Below n' = d the least-squares problem is underdetermined; the first d rows are kept (d x d
+    floats) for the min-norm solution ``X^T (X X^T)^-1 y``. From n' = d on, ``(X^T X)^-1 X^T y``.
+    """
+
+    def __init__(self, d: int, n_prime: tuple[int, ...]):
+        self.gram = np.zeros((d, d))
+        self.xty = np.zeros(d)
+        self.head_x: list[np.ndarray] = []
+        self.head_y: list[np.ndarray] = []
+        self.count = 0
+        self.n_prime = n_prime
+        self.weights: list[np.ndarray] = []
+
+    @property
+    def done(self) -> bool:
+        return len(self.weights) == len(self.n_prime)
+
+    def _solve(self) -> np.ndarray:
+        d = self.gram.shape[0]
+        if self.count >= d:
+            return np.linalg.solve(self.gram, self.xty)
+        X, y = np.concatenate(self.head_x), np.concatenate(self.head_y)
+        return X.T @ np.linalg.solve(X @ X.T, y)
+
+    def add(self, X: np.ndarray, y: np.ndarray) -> None:
+        d = self.gram.shape[0]
+        start = 0
+        while start < len(X) and not self.done:
+            take = min(len(X) - start, self.n_prime[len(self.weights)] - self.count)
+            block, target = X[start:start + take], y[start:start + take]
+            if self.count < d:
+                self.head_x.append(block[: d - self.count])
+                self.head_y.append(target[: d - self.count])
+            self.gram += block.T @ block
+            self.xty += block.T @ target
+            self.count += take
+            start += take
+            if self.count == self.n_prime[len(self.weights)]:
+                self.weights.append(self._solve())
+
+
+def ols(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Min-norm least-squares fit (the generator of Sec. 4.1)."""
+    return np.linalg.lstsq(X, y, rcond=None)[0]
+
+
+def relative_error_curves(cfg: Fig3Config, n0: int, seed: int, base_seed: int = 0) -> dict:
+    """Relative error of every method along the n' grid, for one (N0, seed)."""
+    d = cfg.d
+    w_star = np.zeros(d)
+    w_star[0] = 1.0
+    mu, noise = cfg.tau * w_star, 1.0 / np.sqrt(d)
+    rng = unit_rng(base_seed, 3, n0, seed)
+    X0, y0 = sample_gaussian_mixture(n0, mu=mu, noise_std=noise, rng=rng)
+    w_gen = ols(X0, 2.0 * y0 - 1.0)
+    prunes = {}
+    for name, theta in _THETAS.items():
+        u = rng.standard_normal(d)
+        u[0] = 0.0  # orthogonal to w_* = e_1
+        prunes[name] = np.cos(theta) * w_star + np.sin(theta) * u / np.linalg.norm(u)
+    fits = {m: _PrefixOLS(d, cfg.n_prime) for m in METHODS}
+    generated, kept = 0, dict.fromkeys(METHODS[1:], 0)
+    while generated < cfg.n1 and not all(fits[m].done for m in METHODS[1:]):
+        m_rows = min(cfg.chunk, cfg.n1 - generated)
+        X, _ = sample_gaussian_mixture(m_rows, mu=mu, noise_std=noise, rng=rng)  # true labels unseen
+        y_syn = (rng.random(m_rows) < expit(X @ w_gen)).astype(np.int8)
+        signed = 2.0 * y_syn - 1.0
+        generated += m_rows
+        fits["random"].add(X, signed)
+        kept["random"] += m_rows
+        for name, w_prune in prunes.items():
+            q = linear_pruner(X, y_syn, w_prune).astype(bool)
+            kept[name] += int(q.sum())
+            if not fits[name].done:
+                fits[name].add(X[q], signed[q])
+    while not fits["clean"].done:
+        X, y = sample_gaussian_mixture(min(cfg.chunk, cfg.n_prime[-1]), mu=mu, noise_std=noise, rng=rng)
+        fits["clean"].add(X, 2.0 * y - 1.0)
+    acc_bayes = bayes_accuracy(mu_norm=cfg.tau, noise_std=noise)
+    curves = {}
+    for m in METHODS:
+        acc = [mixture_accuracy(w, mu=mu, noise_std=noise) for w in fits[m].weights]
+        rel = [1.0 - a / acc_bayes for a in acc]
+        curves[m] = rel + [float("nan")] * (len(cfg.n_prime) - len(rel))  # pool exhausted: no fit
+    return {
+        "n_prime": list(cfg.n_prime), "relative_error": curves,
+        "generator_relative_error": 1.0 - mixture_accuracy(w_gen, mu=mu, noise_std=noise) / acc_bayes,
+        "pool_generated": generated, "kept_in_generated": kept, "bayes_accuracy": acc_bayes,
+    }
+
+
+def run(profile: str = "quick", runs_dir: str | Path = "runs/quick", base_seed: int = 0, progress: bool = True) -> dict:
+    """Run (or resume) Fig. 3 on ``profile``; returns per-seed curves and their mean and spread."""
+    from tqdm import tqdm
+
+    cfg = profile_config(PROFILES, profile)
+    runs_dir = Path(runs_dir) / "fig3"
+    config = asdict(cfg)
+    units = [(n0, s) for n0 in cfg.n0_values for s in range(cfg.seeds)]
+    per = {n0: [] for n0 in cfg.n0_values}
+    for n0, seed in tqdm(units, desc="fig3", disable=not progress):
+        rec = run_unit(runs_dir / f"n0{n0}_seed{seed}.json", lambda: relative_error_curves(cfg, n0, seed, base_seed),
+                       config={**config, "n0": n0, "base_seed": base_seed}, seed=seed)
+        per[n0].append(rec["metrics"])
+    summary = {}
+    for n0 in cfg.n0_values:
+        summary[n0] = {}
+        for m in METHODS:
+            arr = np.array([[np.nan if v is None else v for v in r["relative_error"][m]] for r in per[n0]], dtype=float)
+            summary[n0][m] = {"mean": np.nanmean(arr, axis=0).tolist(), "min": np.nanmin(arr, axis=0).tolist(),
+                              "max": np.nanmax(arr, axis=0).tolist()}
+        summary[n0]["generator"] = float(np.mean([r["generator_relative_error"] for r in per[n0]]))
+    return {"profile": profile, "config": config, "n_prime": list(cfg.n_prime), "summary": summary, "runs": per}
+
+
+def plot(result: dict, path: Path) -> Path:
+    """Fig. 3: one panel per N0, relative error against n' (mean over seeds, band: min to max)."""
+    from beyond_collapse.numerics.experiments._common import new_figure, save_figure
+
+    cfg = result["config"]
+    n0s = cfg["n0_values"]
+    fig, axes = new_figure(len(n0s), width=4.2, height=3.6)
+    x = np.asarray(result["n_prime"])
+    styles = {"clean": ("k", "Oracle data (clean)"), "theta=pi/12": ("C0", "Weak sup. theta=pi/12"),
+              "theta=pi/6": ("C1", "Weak sup. theta=pi/6"), "oracle": ("C2", "Oracle selection"),
+              "random": ("C3", "Random selection")}
+    for ax, n0 in zip(axes, n0s):
+        s = result["summary"][n0]
+        for m, (color, label) in styles.items():
+            ax.plot(x, s[m]["mean"], "o-", ms=3, color=color, label=label)
+            ax.fill_between(x, s[m]["min"], s[m]["max"], color=color, alpha=0.15, lw=0)
+        ax.axhline(s["generator"], color="gray", ls=":", lw=1, label="generator")
+        ax.set(xscale="log", yscale="log", xlabel="number of selected synthesized data n'",
+               ylabel="relative error", title=f"N0={n0}, d={cfg['d']}, tau={cfg['tau']}")
+    axes[0].legend(fontsize=6)
+    return save_figure(fig, path)
