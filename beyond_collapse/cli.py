@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "beyond_collapse.empirics.eigen.commands",
     "beyond_collapse.empirics.summarization.commands",
     "beyond_collapse.numerics.audit_commands",
+    "beyond_collapse.numerics.commands",
     "beyond_collapse.proofs_check.commands",
 )
 

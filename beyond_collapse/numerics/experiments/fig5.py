@@ -73,14 +73,17 @@ def accuracy_curve(cfg: Fig5Config, ratio: float, seed: int, base_seed: int = 0)
 
 
 def finite_n_prediction(cfg: Fig5Config, ratio: float) -> dict:
-    """Where the exact finite-N success probability (Prop. E.3 event, solvers helper) crosses 1/2 and 0.9."""
+    """Largest p where the exact finite-N probability of Prop. E.3's success event (kept-wrong count
+    below kept-right count, multinomial sampling of App. D.3; the solvers' ``success_probability``)
+    is still >= 1/2 and >= 0.9, on a grid of step 1e-3. None where the solver is unavailable."""
     try:
         from beyond_collapse.numerics import success_probability
     except ImportError:
         return {"p_half": None, "p_09": None}
     phi, psi = keep_rates(ratio)
-    grid = np.linspace(0.0, 0.999, 1999)
-    prob = np.asarray(success_probability(cfg.n, grid, phi, psi), dtype=float)
+    grid = np.round(np.arange(0.0, 1.0, 1e-3), 10)
+    prob = success_probability(cfg.n, grid, phi, psi)
+    prob = np.asarray(prob[0] if isinstance(prob, tuple) else getattr(prob, "probability", prob), dtype=float)
     out = {}
     for key, level in (("p_half", 0.5), ("p_09", 0.9)):
         above = np.flatnonzero(prob >= level)

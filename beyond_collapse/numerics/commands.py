@@ -1,0 +1,35 @@
+"""``beyond-collapse simulate fig2|fig3|fig5``: the simulations of Figs. 2, 3 and 5."""
+
+from __future__ import annotations
+
+from beyond_collapse.runs import PROFILES
+
+_HELP = {
+    "fig2": "supervised pruning at several generator/pruner angles: predicted vs measured breakdown (Fig. 2)",
+    "fig3": "relative error against the number of selected synthesized points n' (Fig. 3, Sec. 4)",
+    "fig5": "accuracy against p under RLHF pruning (phi, psi), and measured p_up vs p-*(t) (Fig. 5)",
+}
+
+
+def _run(args) -> int:
+    from pathlib import Path
+
+    from beyond_collapse.numerics.experiments import produce
+
+    _, json_path, png_path = produce(args.figure, profile=args.profile, runs_dir=Path(args.runs_dir) / args.profile,
+                                     out_dir=args.out, base_seed=args.seed, progress=not args.quiet)
+    print(f"wrote {json_path} and {png_path}")
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("simulate", help="simulations of Figs. 2, 3, 5 (resumable; results JSON and PNG)")
+    figures = p.add_subparsers(dest="figure", required=True, parser_class=type(p))
+    for name, text in _HELP.items():
+        f = figures.add_parser(name, help=text, description=text)
+        f.add_argument("--profile", choices=PROFILES, default="quick", help="run sizes (default: quick)")
+        f.add_argument("--runs-dir", default="runs", help="cache of resumable units, per profile (default: runs)")
+        f.add_argument("--out", default="docs/results/numerics", help="where the JSON and PNG go")
+        f.add_argument("--seed", type=int, default=0, help="base seed (default: 0)")
+        f.add_argument("--quiet", action="store_true", help="no progress bar")
+        f.set_defaults(func=_run)
