@@ -228,10 +228,11 @@ class _Run:
 
     # -- evaluation ---------------------------------------------------------------------------
 
-    def evaluate(self, model, tok, desc: str) -> float:
+    def evaluate(self, model, tok, desc: str | None) -> np.ndarray:
+        """Per-example test ROUGE-1 of greedy summaries."""
         preds = greedy_summaries(model, self.encoder(tok), [p.text for p in self.test],
                                  batch_size=self.cfg.gen_batch_size, desc=desc)
-        return float(rouge1(preds, [p.summary for p in self.test]).mean())
+        return rouge1(preds, [p.summary for p in self.test])
 
     def finetune(self, base_path, tok, pairs: list[Pair], spec: TrainSpec, *, seed: int, desc: str,
                  save_to: Path | None = None, eval_along: bool = False) -> dict:
@@ -245,16 +246,19 @@ class _Run:
 
         def at_step(step: int, seen: int) -> None:
             if step in marks and step < total:
-                curve.append({"step": step, "examples_seen": seen, "rouge1": self.evaluate(model, tok, None)})
+                curve.append({"step": step, "examples_seen": seen, "rouge1": float(self.evaluate(model, tok, None).mean())})
                 model.train()
 
         loss = train(model, tok, feats, spec, output_dir=self.dir / "trainer", seed=seed, step_callback=at_step,
                      desc=desc)
-        final = self.evaluate(model, tok, f"eval {desc}")
+        per_example = self.evaluate(model, tok, f"eval {desc}")
+        final = float(per_example.mean())
         curve.append({"step": int(total), "examples_seen": len(feats) * spec.epochs, "rouge1": final})
         if save_to is not None:
             save_model(model, tok, save_to)
-        return {"train_loss": loss, "n_train": len(feats), "test_rouge1": final, "curve": curve}
+        sample = greedy_summaries(model, self.encoder(tok), [p.text for p in self.test[:3]], batch_size=3)
+        return {"train_loss": loss, "n_train": len(feats), "test_rouge1": final, "curve": curve,
+                "test_rouge1_per_example": per_example.tolist(), "sample_summaries": sample}
 
 
 def run_pipeline(cfg: SummarizationConfig, runs_dir: str | Path, *, only: str | None = None) -> dict:
@@ -420,9 +424,10 @@ def write_outputs(results: dict, cfg: SummarizationConfig, out_dir: str | Path) 
     summary["selections"] = {k: {kk: vv for kk, vv in v.items() if kk != "indices"}
                              for k, v in results["selections"].items()}
     summary["config"] = json.loads(json.dumps(asdict(cfg)))
+    summary["claims"] = paper_claims(results, cfg)
     json_path = write_json_atomic(out_dir / f"results_{p}.json", summary)
     table_path = out_dir / f"table_{p}.md"
-    table_path.write_text(table_markdown(results, cfg))
+    table_path.write_text(table_markdown(results, cfg) + "\n" + claims_markdown(summary["claims"]))
     fig_path = plot_figure4(results, cfg, out_dir / f"figure4_{p}.png")
     return {"results": json_path, "scores": scores_path, "table": table_path, "figure": fig_path}
 
@@ -431,3 +436,58 @@ def load_results(out_dir: str | Path, profile: str) -> dict | None:
     """Committed results of ``profile`` from :func:`write_outputs`, or None if absent."""
     path = Path(out_dir) / f"results_{profile}.json"
     return read_json(path) if path.exists() else None
+
+
+def paired_difference(a: list[float], b: list[float]) -> tuple[float, float]:
+    """Mean of ``a - b`` over the same test examples and its standard error ``std(a - b) / sqrt(n)``."""
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    if d.ndim != 1 or d.size < 2:
+        raise ValueError(f"need two equal-length score lists of at least 2 examples, got shape {d.shape}")
+    return float(d.mean()), float(d.std(ddof=1) / np.sqrt(d.size))
+
+
+def paper_claims(results: dict, cfg: SummarizationConfig, *, z: float = 2.0) -> list[dict]:
+    """Check the Sec. 5.3 observations on ``results``: each comparison is a paired difference of test
+    ROUGE-1 over the same test articles; it "holds" when the difference has the claimed sign and
+    exceeds ``z`` standard errors, is "reversed" when it exceeds ``z`` SE the other way, and is
+    "unresolved" otherwise. "≈" claims hold when the difference is within ``z`` SE."""
+    per = {k: v["test_rouge1_per_example"] for k, v in results["selections"].items()}
+    gen = results["generator"]["metrics"]["test_rouge1_per_example"]
+    full = results["full_real"]["metrics"]["test_rouge1_per_example"]
+    rows = []
+
+    def add(claim: str, a, b, kind: str = ">"):
+        mean, se = paired_difference(a, b)
+        if se == 0.0 and mean == 0.0:
+            verdict = "no signal (identical scores)"
+        elif kind == "≈":
+            verdict = "holds" if abs(mean) <= z * se else "does not hold"
+        else:
+            verdict = "holds" if mean > z * se else ("reversed" if mean < -z * se else "unresolved")
+        rows.append({"claim": claim, "difference": mean, "se": se, "verdict": verdict})
+
+    r0 = min(cfg.rates)
+    if "random" in cfg.strategies:
+        add(f"model collapse: random {r0:.1%} (as many examples as trained the generator) < generator",
+            gen, per[f"retrain_random_{r0:g}"])
+    for r in cfg.rates:
+        if "oracle" in cfg.strategies:
+            add(f"oracle {r:.1%} > generator", per[f"retrain_oracle_{r:g}"], gen)
+    if "oracle" in cfg.strategies:
+        add(f"oracle {r0:.1%} > 100% real pairs", per[f"retrain_oracle_{r0:g}"], full)
+    for r in cfg.rates:
+        if "self" in cfg.strategies:
+            add(f"self {r:.1%} > generator", per[f"retrain_self_{r:g}"], gen)
+    for r in cfg.rates:
+        if {"weak", "random"} <= set(cfg.strategies):
+            add(f"weak {r:.1%} ≈ random {r:.1%}", per[f"retrain_weak_{r:g}"], per[f"retrain_random_{r:g}"], "≈")
+        if {"weak", "self"} <= set(cfg.strategies):
+            add(f"self {r:.1%} > weak {r:.1%}", per[f"retrain_self_{r:g}"], per[f"retrain_weak_{r:g}"])
+    return rows
+
+
+def claims_markdown(rows: list[dict]) -> str:
+    lines = ["| paper's claim (Sec. 5.3) | ROUGE-1 difference | standard error | verdict at 2 SE |",
+             "|---|---|---|---|"]
+    lines += [f"| {r['claim']} | {r['difference']:+.4f} | {r['se']:.4f} | {r['verdict']} |" for r in rows]
+    return "\n".join(lines) + "\n"
