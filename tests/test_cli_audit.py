@@ -124,3 +124,21 @@ def test_calibration_command_is_resumable(tmp_path, capsys):
     assert os.stat(out).st_mtime_ns == stamp
     stored = json.loads(out.read_text())
     assert stored["config"]["n_rows"] == 150 and "versions" in stored
+
+
+def test_simulated_sample_matches_its_stated_truth(tmp_path, capsys):
+    # The simulation (numerics sampler) and the truth it prints (App. D.6 closed form) are computed
+    # independently; the audit's 99.9% intervals must cover the printed rates.
+    import re
+
+    path = tmp_path / "sim.csv"
+    assert main(["audit-simulate", "--out", str(path), "--rows", "4000", "--seed", "7"]) == 0
+    line = capsys.readouterr().out
+    truth = {k: float(v) for k, v in re.findall(r"(p\*|p|phi|psi) = ([0-9.]+)", line)}
+    assert main(["audit", str(path), "--json", "--confidence", "0.999", "--draws", "2000"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["n_rows"] == 4000
+    for name in ("p", "phi", "psi"):
+        r = d["rates"][name]
+        assert r["ci_low"] <= truth[name] <= r["ci_high"], name
+    assert truth["p*"] == pytest.approx(truth["phi"] / (truth["phi"] + truth["psi"]), abs=2e-4)  # 4-digit print

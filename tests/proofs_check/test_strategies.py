@@ -94,7 +94,10 @@ def _vectors_from_angles(tg, tp, th):
 
 @given(angle_triples())
 def test_angle_triples_are_realized_by_unit_vectors(tri):
+    from beyond_collapse.theory import check_angle_triple
+
     assert isinstance(tri, AngleTriple)
+    check_angle_triple(*tri)  # raises ValueError for an unrealizable triple
     m, g, w = _vectors_from_angles(*tri)
 
     def angle(u, v):
