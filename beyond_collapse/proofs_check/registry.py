@@ -10,7 +10,13 @@ import re
 import time
 from dataclasses import dataclass
 
-from beyond_collapse.proofs_check import checks_finite, checks_numeric, checks_simulation, checks_symbolic  # noqa: F401  (registers)
+from beyond_collapse.proofs_check import (  # noqa: F401  (importing registers the claims)
+    checks_finite,
+    checks_numeric,
+    checks_simulation,
+    checks_symbolic,
+    checks_theory,
+)
 from beyond_collapse.proofs_check._base import _REGISTRY, Claim
 
 __all__ = ["CLAIMS", "ClaimResult", "run_claims", "format_table", "get_claim"]
