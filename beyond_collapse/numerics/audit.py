@@ -451,8 +451,9 @@ def audit(
     if rates["phi"].trials == 0:
         notes.append("no correct rows in the sample: phi is not estimated and its posterior is the prior")
     if symmetry is not None and symmetry.p_value_error_by_class < s_alpha:
-        notes.append(f"the error rate differs between true classes (Fisher p-value {symmetry.p_value_error_by_class:.2g}); "
-                     "the paper's eq. (14) assumes it does not: trust p_kept < 1/2 (Prop. E.3 itself) over p < p*")
+        notes.append(f"the error rate may differ between true classes (Fisher exact p-value "
+                     f"{symmetry.p_value_error_by_class:.2g} < {s_alpha:g}); the paper's eq. (14) assumes it does not: "
+                     "if it does, trust P(p_kept < 1/2) (Prop. E.3 itself) over P(p < p*)")
     if chosen == "class":
         notes.append("class-dependent model: p* = (phi0 + phi1) / (phi0 + phi1 + psi01 + psi10), the pooled "
                      "condition of Prop. E.3 (Gram structure b = -a, e.g. the Gaussian mixture)")

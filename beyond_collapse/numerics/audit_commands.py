@@ -131,6 +131,7 @@ def _run_calibration(args) -> int:
           f"wrong {m['n_wrong']}; right among stated {_fmt(m['frac_right_given_decided'])}")
     print(f"  wrong statements over all audits: {m['frac_wrong']:.4f} (target <= 0.05)")
     print(f"  95% credible interval of the margin covers the truth: {m['margin_coverage']:.4f}")
+    print(f"  model-free check P(p_kept < 1/2) stated at 95%: {m['kept_check_decided']}, wrong {m['kept_check_wrong']}")
     for k, v in m["ci_coverage"].items():
         print(f"  95% Clopper-Pearson interval of {k} covers the truth: {v:.4f}")
     return 0

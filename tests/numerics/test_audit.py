@@ -285,7 +285,7 @@ def test_model_free_kept_check_and_error_by_class():
     assert res.posterior.prob_kept_error_below_half == pytest.approx(float(ref), rel=1e-12)
     # Error rate by true class: class 0 has 23 wrong of 75 rows, class 1 has 27 wrong of 80.
     assert res.symmetry.p_value_error_by_class == pytest.approx(_fisher_two_sided([[23, 52], [27, 53]]), rel=1e-9)
-    assert not any("differs between true classes" in n for n in res.notes)
+    assert not any("may differ between true classes" in n for n in res.notes)
     lopsided = dict(CELLS)
     lopsided.update({(0, 1, 1): 60, (0, 1, 0): 40, (1, 0, 1): 1, (1, 0, 0): 1})
-    assert any("differs between true classes" in n for n in audit(_from_counts(lopsided)).notes)
+    assert any("may differ between true classes" in n for n in audit(_from_counts(lopsided)).notes)
