@@ -61,13 +61,14 @@ def test_isotropic_rates_match_scipy_trivariate_orthants(tg, tp, th):
     def orthant(signs):
         c = np.array([[1, np.cos(tg), np.cos(tp)], [np.cos(tg), 1, np.cos(th)], [np.cos(tp), np.cos(th), 1]])
         sgn = np.array(signs, float)
-        return stats.multivariate_normal(np.zeros(3), c * np.outer(sgn, sgn), abseps=1e-9).cdf(np.zeros(3))
+        return stats.multivariate_normal(np.zeros(3), c * np.outer(sgn, sgn), abseps=1e-7).cdf(np.zeros(3))
 
     p11, p10 = orthant((1, 1, 1)), orthant((1, -1, -1))
     phi = p11 / (0.5 - tg / (2 * np.pi))
     psi = p10 / (tg / (2 * np.pi))
-    assert _f("S34.phi", "th_gen", "th_prune", "th")(tg, tp, th) == pytest.approx(phi, abs=1e-6)
-    assert _f("S34.psi", "th_gen", "th_prune", "th")(tg, tp, th) == pytest.approx(psi, abs=1e-6)
+    # Genz quasi-Monte Carlo with abseps 1e-7 on each orthant; divided by P(U>0, +-V>0) >= 0.05 here
+    assert _f("S34.phi", "th_gen", "th_prune", "th")(tg, tp, th) == pytest.approx(phi, abs=5e-6)
+    assert _f("S34.psi", "th_gen", "th_prune", "th")(tg, tp, th) == pytest.approx(psi, abs=5e-6)
 
 
 def test_printed_psi_is_at_least_one():
