@@ -265,7 +265,7 @@ def test_calibration_loose():
             return _rlhf_sample(200, p, phi, phi, psi, psi, rng)
 
         truth = {"p": p, "phi": phi, "psi": psi, "p_star": phi / (phi + psi)}
-        m = audit_calibration(sample, truth, n_audits=n_audits, seed=11, n_draws=20_000)
+        m = audit_calibration(sample, truth, n_audits=n_audits, seed=11, n_draws=5_000)
         assert m["frac_wrong"] <= 0.05 + 3 * se
         assert abs(m["margin_coverage"] - 0.95) <= 3 * se
         assert m["ci_coverage"]["p"] >= 0.95 - 3 * se  # Clopper-Pearson is conservative
