@@ -20,6 +20,7 @@ from beyond_collapse._validation import check_choice
 SECTIONS = (
     "beyond_collapse.report.sections.theory",
     "beyond_collapse.report.sections.claims",
+    "beyond_collapse.report.sections.summarization",
 )
 
 

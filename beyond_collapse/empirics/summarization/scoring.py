@@ -76,12 +76,18 @@ def summary_perplexity(model, encoded: Sequence[Encoded], *, pad_id: int, batch_
 
 
 def greedy_summaries(model, encoder: Encoder, articles: Sequence[str], *, batch_size: int = 16,
+                     min_new_tokens: int = 0, no_repeat_ngram_size: int = 0,
                      desc: str | None = None) -> list[str]:
     """Greedy-decoded summaries (App. C) of ``articles``, at most ``encoder.max_summary_tokens`` tokens.
 
     Prompts are left-padded in batches; articles are processed in order of prompt length so that
-    padding stays small, and returned in input order.
+    padding stays small, and returned in input order. ``min_new_tokens`` (eos is forbidden before)
+    and ``no_repeat_ngram_size`` are the standard ``generate`` constraints; 0 and 0 give the
+    paper's plain greedy decoding.
     """
+    for name, value in (("min_new_tokens", min_new_tokens), ("no_repeat_ngram_size", no_repeat_ngram_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
     import torch
     from tqdm.auto import tqdm
 
@@ -104,6 +110,8 @@ def greedy_summaries(model, encoder: Encoder, articles: Sequence[str], *, batch_
         with torch.no_grad():
             gen = model.generate(input_ids=ids.to(model.device), attention_mask=mask.to(model.device),
                                  max_new_tokens=encoder.max_summary_tokens, do_sample=False,
+                                 min_new_tokens=min_new_tokens or None,
+                                 no_repeat_ngram_size=no_repeat_ngram_size or None,
                                  eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
         for row, i in enumerate(idx):
             new = gen[row, width:].tolist()
@@ -114,7 +122,7 @@ def greedy_summaries(model, encoder: Encoder, articles: Sequence[str], *, batch_
 
 
 def synthesize(model, encoder: Encoder, articles: Sequence[str], progress_path: str | Path, *,
-               chunk_size: int = 64, batch_size: int = 16,
+               chunk_size: int = 64, batch_size: int = 16, min_new_tokens: int = 0, no_repeat_ngram_size: int = 0,
                on_chunk: Callable[[int], None] | None = None) -> list[str]:
     """Greedy summaries of all ``articles`` with checkpointed progress (Sec. 5.3 synthesis step).
 
@@ -153,7 +161,8 @@ def synthesize(model, encoder: Encoder, articles: Sequence[str], progress_path: 
     with open(progress_path, "a") as fh:
         for k in tqdm(todo, desc="synthesize", initial=n_chunks - len(todo), total=n_chunks):
             chunk = articles[k * chunk_size:(k + 1) * chunk_size]
-            done[k] = greedy_summaries(model, encoder, chunk, batch_size=batch_size)
+            done[k] = greedy_summaries(model, encoder, chunk, batch_size=batch_size, min_new_tokens=min_new_tokens,
+                                       no_repeat_ngram_size=no_repeat_ngram_size)
             fh.write(json.dumps({"chunk": k, "summaries": done[k]}, ensure_ascii=False) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
