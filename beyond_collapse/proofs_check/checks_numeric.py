@@ -134,10 +134,14 @@ def _():
 
 
 def _theorem_strategy():
+    from beyond_collapse.proofs_check.strategies import rlhf_parameters
+
     st = _st()
-    prob = st.floats(0.02, 0.98)
-    return st.tuples(prob, prob, prob, st.floats(1e-3, 1.0), st.floats(0.05, 0.95), st.sampled_from(["-a", "0"])) \
-        .filter(lambda x: abs(x[0] * x[2] - (1 - x[0]) * x[1]) > 0.02 * (x[0] * x[2] + (1 - x[0]) * x[1]))
+    # (p, phi, psi) from the audit helper's strategy; p away from p* so the limit is decided
+    rates = rlhf_parameters(eps=0.02).map(lambda r: (r.p, r.phi, r.psi)).filter(
+        lambda x: x[0] > 0 and abs(x[0] * x[2] - (1 - x[0]) * x[1]) > 0.02 * (x[0] * x[2] + (1 - x[0]) * x[1]))
+    return st.tuples(rates, st.floats(1e-3, 1.0), st.floats(0.05, 0.95), st.sampled_from(["-a", "0"])) \
+        .map(lambda x: (*x[0], *x[1:]))
 
 
 @claim("T3.2-limit-accuracy", "Thm. 3.2 / D.3 in the limit N -> oo: clean accuracy (41) is 100% for p < p* "

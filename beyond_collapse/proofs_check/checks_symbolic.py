@@ -160,9 +160,12 @@ def _():
 def _():
     s = _step("E5.inequality")
     root = _step("D3.p_minus")
-    return ("erratum" if not s.equal else "verified",
-            f"(55) requires ratio < (1-t)/(1+t) (strict, reversed); the printed '<=' holds exactly for "
-            f"p >= p-*(t) = {_short(root.derived)}, where Thm. D.3 claims nothing about 100%")
+    truth = s.extra["truth_below_above_p_minus"]
+    wrong = not s.equal and truth["derived"] == (True, False) and truth["printed"] == (False, True)
+    return ("erratum" if wrong else "verified",
+            f"(52)-(54) require ratio < (1-t)/(1+t) (strict, reversed); at p = p-*(t) -/+ 0.05 (phi=0.8, psi=0.4, "
+            f"t=0.1) the derived condition is {truth['derived']}, the printed one {truth['printed']}: the printed "
+            f"form selects p >= p-*(t) = {_short(root.derived)}")
 
 
 @claim("D.3-p-minus", "p-*(t) = (1-t)/(1-t+(1+t) psi/phi)", "App. D.5, Thm. D.3, eq. (19)", "symbolic")

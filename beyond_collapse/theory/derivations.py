@@ -359,11 +359,20 @@ def _concentration(steps: list[Step]) -> dict:
     lims = (sp.limit(p_minus[0], t, 0), sp.limit(p_plus[0], t, 0))
     steps.append(_step("D4.limits", "Cor. D.4", "limits of p_-*(t) and p_+*(t) as t -> 0", lims,
                        printed=(p_star, p_star)))
+    # (52)-(54): N_bad <= (1+t) N (p01+p10) < (1-t) N (p00+p11) <= N_good needs the middle strict
+    # inequality; divide by (1+t)(p00+p11) > 0 to get the form that is solved for p.
+    bad, good = pkl["01"] + pkl["10"], pkl["00"] + pkl["11"]
+    scale = (1 + t) * good
+    derived_e5 = sp.Lt(sp.simplify((1 + t) * bad / scale), sp.simplify((1 - t) * good / scale))
     printed_e5 = sp.Le((1 - t) / (1 + t), ratio)
-    derived_e5 = sp.Lt(ratio, (1 - t) / (1 + t))
-    steps.append(Step("E5.inequality", "Sec. E.5 (proof of Thm. D.3)",
-                      "the inequality solved for p: derived vs printed", derived_e5, printed_e5,
-                      False, note="printed '(1-t)/(1+t) <= ratio' is the reverse, non-strict form of (55)"))
+    point = {phi: sp.Rational(4, 5), psi: sp.Rational(2, 5), t: sp.Rational(1, 10)}
+    root = p_minus[0].subs(point)
+    truth = {name: tuple(bool(rel.subs(point).subs(p, root + dp)) for dp in (-sp.Rational(1, 20), sp.Rational(1, 20)))
+             for name, rel in (("derived", derived_e5), ("printed", printed_e5))}
+    steps.append(_step("E5.inequality", "Sec. E.5 (proof of Thm. D.3)",
+                       "the inequality solved for p: derived (from (52)-(54)) vs printed", derived_e5,
+                       printed=printed_e5, truth_below_above_p_minus=truth,
+                       note="truth values at p = p_-*(t) -/+ 0.05 for phi=0.8, psi=0.4, t=0.1"))
     no_pruning = (sp.simplify(p_star.subs(psi, phi)), sp.simplify(p_minus[0].subs(psi, phi)))
     steps.append(_step("D6.no_pruning", "Sec. 3.4 / D.6, no pruning", "psi/phi = 1: p* and p_-*(t)",
                        no_pruning, printed=(half, half - t / 2)))
