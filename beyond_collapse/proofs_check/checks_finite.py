@@ -39,6 +39,11 @@ def fit_groups(counts, a: float, b: float, lam: float, n_pruned: int = 0) -> dic
     from beyond_collapse.numerics import condition_d1_dataset
     from beyond_collapse.numerics.logistic import fit_ridge_logistic
 
+    if len(counts) != 4 or any(int(c) != c or c < 0 for c in counts) or sum(counts) == 0:
+        raise ValueError(f"counts must be four non-negative integers (N11, N10, N01, N00), not all 0, got {counts!r}")
+    if int(n_pruned) != n_pruned or n_pruned < 0:
+        raise ValueError(f"n_pruned must be a non-negative integer, got {n_pruned!r}")
+    counts = tuple(int(c) for c in counts)
     y, ys, group = [], [], []
     for g, (k, l) in enumerate(GROUPS):
         y += [k] * counts[g]

@@ -36,6 +36,13 @@ def solve_limit_system(n, a: float, b: float) -> np.ndarray:
     ``n`` holds (N11, N10, N01, N00) / gamma. Returns ``[A, B, C, D]`` with A = 1 - B, C = 1 - D.
     Raises ``ValueError`` when the root finder does not reach a residual of 1e-12.
     """
+    from beyond_collapse._validation import check_in_interval, check_positive
+
+    n = check_positive("n", n, allow_zero=True)
+    if n.shape != (4,) or n.sum() == 0:
+        raise ValueError(f"n must hold four counts (N11, N10, N01, N00)/gamma, not all 0, got {n.tolist()}")
+    a = float(check_in_interval("a", a, 0.0, 1.0, low_open=True, high_open=True))
+    b = float(check_in_interval("b", b, -a, a))
     fB, fD = _limit_functions()
     n = [float(x) for x in n]
 
@@ -333,3 +340,25 @@ def _():
     bad = for_all(strat, prop, max_examples=40)
     return verdict(bad is None, bad or "40 hypothesis examples from proofs_check.strategies.rlhf_parameters "
                    "(side below / above)")
+
+
+@claim("S3.4-boundary-cases", "no pruning (phi = psi = 1): 100% below p = 1/2, 0% above; oracle (psi = 0): 100% for "
+       "every p < 1 -- limits of the theorem at parameters outside Thm. D.3's open hypotheses phi, psi in (0, 1)",
+       "Sec. 3.4, App. D.6", "numeric-hypothesis")
+def _():
+    st = _st()
+
+    def prop(x):
+        p, lam, a, bcase = x
+        b = -a if bcase == "-a" else 0.0
+        for phi, psi, star in ((1.0, 1.0, 0.5), (1.0, 0.0, 1.0)):
+            if abs(p - star) < 1e-3:
+                continue
+            n = np.array([(1 - p) * phi, p * psi, p * psi, (1 - p) * phi]) / 2 / lam
+            acc = _clean_accuracy(n, solve_limit_system(n, a, b))
+            assert abs(acc - (1.0 if p < star else 0.0)) < 1e-12, (x, phi, psi, acc)
+
+    strat = st.tuples(st.floats(0.01, 0.99), st.floats(1e-3, 1.0), st.floats(0.05, 0.95), st.sampled_from(["-a", "0"]))
+    bad = for_all(strat, prop, max_examples=25)
+    return verdict(bad is None, bad or "25 hypothesis examples (p, lambda, a, b): the limit system's accuracy "
+                   "switches at p* = 1/2 (no pruning) and stays 100% below p* = 1 (oracle)")

@@ -75,3 +75,15 @@ def test_mixture_rates_match_mpmath_quadrature(angles, mu, d):
     phi, psi = _mixture_rates(tg, tp, th, mu, d)
     # scipy's bivariate CDF (Genz) is accurate to ~1e-8 absolute in the bulk
     assert phi == pytest.approx(phi_ref, abs=1e-7) and psi == pytest.approx(psi_ref, abs=1e-7)
+
+
+@pytest.mark.parametrize("args,match", [(((1, 1, 1), 0.5, 0.0), "four counts"), (((1, 1, 1, 1), 1.2, 0.0), "a must"),
+                                        (((1, 1, 1, 1), 0.5, 0.7), "b must"), (((-1, 1, 1, 1), 0.5, 0.0), "n must")])
+def test_limit_solver_rejects_bad_input(args, match):
+    with pytest.raises(ValueError, match=match):
+        solve_limit_system(*args)
+
+
+def test_fit_groups_rejects_bad_counts():
+    with pytest.raises(ValueError, match="counts must be"):
+        fit_groups((1, 2, 3), 0.5, 0.0, 0.1)
