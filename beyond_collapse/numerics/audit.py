@@ -276,7 +276,7 @@ _VERDICT_TEXT = {
 
 # --------------------------------------------------------------------------- the audit
 
-def _load_columns(source, mode: str, names: dict, fmt: str | None) -> tuple[str, dict[str, list]]:
+def _load_columns(source, names: dict, fmt: str | None) -> tuple[str, dict[str, list]]:
     wanted = list(names.values())
     if isinstance(source, (str, os.PathLike)):
         return str(source), read_audit_table(source, wanted, fmt)
@@ -298,6 +298,72 @@ def _load_columns(source, mode: str, names: dict, fmt: str | None) -> tuple[str,
 def _rate(name, meaning, k, n, confidence) -> RateEstimate:
     low, high = clopper_pearson(k, n, confidence)
     return RateEstimate(name, meaning, int(k), int(n), (k / n) if n else None, float(low), float(high))
+
+
+def _tabulate(vals: dict[str, np.ndarray], mode: str, conf: float, s_alpha: float):
+    """Counts, rate estimates (Clopper-Pearson) and the Fisher symmetry tests of one audit sample."""
+    q = vals["kept"].astype(bool)
+    if mode == "correctness":
+        wrong = vals["correct"] == 0
+        y = y_syn = None
+    else:
+        y, y_syn = vals["y_true"].astype(bool), vals["y_syn"].astype(bool)
+        wrong = y != y_syn
+    n = len(q)
+    rates = {"p": _rate("p", "P(y' != y), generator error", int(wrong.sum()), n, conf)}
+    counts: dict[str, int] = {}
+    rates["phi"] = _rate("phi", "P(kept | correct)", int((q & ~wrong).sum()), int((~wrong).sum()), conf)
+    rates["psi"] = _rate("psi", "P(kept | wrong)", int((q & wrong).sum()), int(wrong.sum()), conf)
+    # Model-free form of Prop. E.3: kept-wrong < kept-right, i.e. P(y' != y | kept) < 1/2.
+    rates["p_kept"] = _rate("p_kept", "P(y' != y | kept), error among kept", int((q & wrong).sum()), int(q.sum()), conf)
+    symmetry = None
+    if mode == "labels":
+        # key -> (true label k, synthetic label l): phi_k = psi_kk, psi_kl with k != l (eq. (15))
+        cells = {"phi0": (0, 0), "phi1": (1, 1), "psi01": (0, 1), "psi10": (1, 0)}
+        meaning = {"phi0": "P(kept | y=0, y'=0)", "phi1": "P(kept | y=1, y'=1)",
+                   "psi01": "P(kept | y=0, y'=1)", "psi10": "P(kept | y=1, y'=0)"}
+        for key, (k, l) in cells.items():
+            g = (y == k) & (y_syn == l)
+            rates[key] = _rate(key, meaning[key], int((q & g).sum()), int(g.sum()), conf)
+            counts[f"n_{k}{l}_kept"] = int((q & g).sum())
+            counts[f"n_{k}{l}_dropped"] = int((~q & g).sum())
+        tables = {k: [[rates[a].successes, rates[a].trials - rates[a].successes] for a in pair]
+                  for k, pair in (("phi", ("phi0", "phi1")), ("psi", ("psi01", "psi10")))}
+        # The paper's eq. (14) also assumes P(y' != y | y = k) = p for both classes: tested, reported, not
+        # part of the phi/psi symmetry decision.
+        tables["p"] = [[int((wrong & (y == k)).sum()), int((~wrong & (y == k)).sum())] for k in (0, 1)]
+        pv = {k: float(stats.fisher_exact(t, alternative="two-sided").pvalue) for k, t in tables.items()}
+        consistent = min(pv["phi"], pv["psi"]) > s_alpha / 2
+        symmetry = SymmetryTest("two-sided Fisher exact tests, Bonferroni (each at alpha/2)",
+                                s_alpha, pv["phi"], pv["psi"], consistent, pv["p"])
+    else:
+        counts.update(n_correct_kept=rates["phi"].successes, n_correct_dropped=rates["phi"].trials - rates["phi"].successes,
+                      n_wrong_kept=rates["psi"].successes, n_wrong_dropped=rates["psi"].trials - rates["psi"].successes)
+    return rates, counts, symmetry
+
+
+def _posterior(rates: dict, model: str, prior: tuple[float, float], n_draws: int, seed, conf: float) -> Posterior:
+    """Beta-binomial posterior of the model's rates (independent Betas), summarized by Monte Carlo."""
+    a0, b0 = prior
+    params = ("p", "phi", "psi") if model == "symmetric" else ("p", "phi0", "phi1", "psi01", "psi10")
+    rng = np.random.default_rng(seed)
+    draws = {k: rng.beta(a0 + rates[k].successes, b0 + rates[k].trials - rates[k].successes, size=n_draws)
+             for k in params}
+    p_star_draws = _p_star(draws, model)
+    margin_draws = p_star_draws - draws["p"]
+    prob = float((margin_draws > 0).mean())
+    tail = (1 - conf) / 2
+    return Posterior(
+        prior=(a0, b0), model=model, n_draws=n_draws, seed=seed, prob_p_below_p_star=prob,
+        mc_standard_error=math.sqrt(max(prob * (1 - prob), 1.0 / n_draws) / n_draws),
+        p_star_mean=float(p_star_draws.mean()),
+        p_star_interval=tuple(float(x) for x in np.quantile(p_star_draws, [tail, 1 - tail])),
+        margin_mean=float(margin_draws.mean()), margin_sd=float(margin_draws.std(ddof=1)),
+        margin_interval=tuple(float(x) for x in np.quantile(margin_draws, [tail, 1 - tail])),
+        # Beta posterior of P(y' != y | kept) at 1/2: exact (regularized incomplete beta), no sampling.
+        prob_kept_error_below_half=float(special.betainc(a0 + rates["p_kept"].successes,
+                                                         b0 + rates["p_kept"].trials - rates["p_kept"].successes, 0.5)),
+    )
 
 
 def _p_star(rates: Mapping[str, float | np.ndarray], model: str):
@@ -356,7 +422,7 @@ def audit(
         raise ValueError("model must be 'symmetric' or 'auto' in correctness-flag mode (no classes), got 'class'")
     names = {"correct": correct_col, "kept": kept_col} if mode == "correctness" else \
         {"y_true": true_col, "y_syn": syn_col, "kept": kept_col}
-    label, raw = _load_columns(source, mode, names, fmt)
+    label, raw = _load_columns(source, names, fmt)
     parsed = {key: parse_binary(names[key], raw[names[key]]) for key in names}
     any_missing = np.zeros(len(next(iter(raw.values()))), dtype=bool)
     for key, (_, miss) in parsed.items():
@@ -370,71 +436,18 @@ def audit(
     if not keep.any():
         raise ValueError(f"all {n_rows} rows have missing values; nothing to audit")
     vals = {key: v[keep] for key, (v, _) in parsed.items()}
-    q = vals["kept"].astype(bool)
-    if not q.any():
+    if not vals["kept"].any():
         raise ValueError(f"all {int(keep.sum())} audited rows were pruned (kept = 0): the verifier keeps nothing, "
                          "so p* is undefined")
 
-    if mode == "correctness":
-        wrong = vals["correct"] == 0
-        y = y_syn = None
-    else:
-        y, y_syn = vals["y_true"].astype(bool), vals["y_syn"].astype(bool)
-        wrong = y != y_syn
-    n = int(keep.sum())
-    rates = {"p": _rate("p", "P(y' != y), generator error", int(wrong.sum()), n, conf)}
-    counts: dict[str, int] = {}
-    rates["phi"] = _rate("phi", "P(kept | correct)", int((q & ~wrong).sum()), int((~wrong).sum()), conf)
-    rates["psi"] = _rate("psi", "P(kept | wrong)", int((q & wrong).sum()), int(wrong.sum()), conf)
-    # Model-free form of Prop. E.3: kept-wrong < kept-right, i.e. P(y' != y | kept) < 1/2.
-    rates["p_kept"] = _rate("p_kept", "P(y' != y | kept), error among kept", int((q & wrong).sum()), int(q.sum()), conf)
-    symmetry = None
-    if mode == "labels":
-        # key -> (true label k, synthetic label l): phi_k = psi_kk, psi_kl with k != l (eq. (15))
-        cells = {"phi0": (0, 0), "phi1": (1, 1), "psi01": (0, 1), "psi10": (1, 0)}
-        meaning = {"phi0": "P(kept | y=0, y'=0)", "phi1": "P(kept | y=1, y'=1)",
-                   "psi01": "P(kept | y=0, y'=1)", "psi10": "P(kept | y=1, y'=0)"}
-        for key, (k, l) in cells.items():
-            g = (y == k) & (y_syn == l)
-            rates[key] = _rate(key, meaning[key], int((q & g).sum()), int(g.sum()), conf)
-            counts[f"n_{k}{l}_kept"] = int((q & g).sum())
-            counts[f"n_{k}{l}_dropped"] = int((~q & g).sum())
-        tables = {k: [[rates[a].successes, rates[a].trials - rates[a].successes] for a in pair]
-                  for k, pair in (("phi", ("phi0", "phi1")), ("psi", ("psi01", "psi10")))}
-        # The paper's eq. (14) also assumes P(y' != y | y = k) = p for both classes: tested, reported, not
-        # part of the phi/psi symmetry decision.
-        tables["p"] = [[int((wrong & (y == k)).sum()), int((~wrong & (y == k)).sum())] for k in (0, 1)]
-        pv = {k: float(stats.fisher_exact(t, alternative="two-sided").pvalue) for k, t in tables.items()}
-        consistent = min(pv["phi"], pv["psi"]) > s_alpha / 2
-        symmetry = SymmetryTest("two-sided Fisher exact tests, Bonferroni (each at alpha/2)",
-                                s_alpha, pv["phi"], pv["psi"], consistent, pv["p"])
-    else:
-        counts.update(n_correct_kept=rates["phi"].successes, n_correct_dropped=rates["phi"].trials - rates["phi"].successes,
-                      n_wrong_kept=rates["psi"].successes, n_wrong_dropped=rates["psi"].trials - rates["psi"].successes)
+    rates, counts, symmetry = _tabulate(vals, mode, conf, s_alpha)
+    n = rates["p"].trials
 
     chosen = model
     if model == "auto":
         chosen = "symmetric" if symmetry is None or symmetry.consistent else "class"
-    params = ("p", "phi", "psi") if chosen == "symmetric" else ("p", "phi0", "phi1", "psi01", "psi10")
-    rng = np.random.default_rng(seed)
-    draws = {k: rng.beta(a0 + rates[k].successes, b0 + rates[k].trials - rates[k].successes, size=n_draws)
-             for k in params}
-    p_star_draws = _p_star(draws, chosen)
-    margin_draws = p_star_draws - draws["p"]
-    prob = float((margin_draws > 0).mean())
-    tail = (1 - conf) / 2
-    posterior = Posterior(
-        prior=(a0, b0), model=chosen, n_draws=n_draws, seed=seed, prob_p_below_p_star=prob,
-        mc_standard_error=math.sqrt(max(prob * (1 - prob), 1.0 / n_draws) / n_draws),
-        p_star_mean=float(p_star_draws.mean()),
-        p_star_interval=tuple(float(x) for x in np.quantile(p_star_draws, [tail, 1 - tail])),
-        margin_mean=float(margin_draws.mean()), margin_sd=float(margin_draws.std(ddof=1)),
-        margin_interval=tuple(float(x) for x in np.quantile(margin_draws, [tail, 1 - tail])),
-        # Beta posterior of P(y' != y | kept) at 1/2: exact (regularized incomplete beta), no sampling.
-        prob_kept_error_below_half=float(special.betainc(a0 + rates["p_kept"].successes,
-                                                         b0 + rates["p_kept"].trials - rates["p_kept"].successes, 0.5)),
-    )
-
+    posterior = _posterior(rates, chosen, (a0, b0), n_draws, seed, conf)
+    prob = posterior.prob_p_below_p_star
     p_star, margin = _plug_in(rates, chosen)
     if prob >= level:
         verdict, rows_needed = "improves", None
