@@ -294,3 +294,11 @@ not_checkable("D.5-remark", "the gap between training and test accuracy shrinks 
               "App. D.7, Remark D.5", "cited learning-theory bound without constants; no formula to evaluate")
 not_checkable("S3.3-remark", "100% accuracy is idealized and expected only in the infinite-sample regime",
               "Sec. 3.3, Remark 3.3", "qualitative remark")
+not_checkable("S3.1-definitions", "objective (1), error rate p (2), keep rates phi, psi (3), angles (6)",
+              "Sec. 3.1-3.4, eqs. (1)-(3), (6)", "definitions (their consequences are checked: eqs. (4), (5), Thm. 3.2)")
+not_checkable("D.2-definitions", "sigmoid (10), BCE (11), classifier (12), empirical accuracy (13), keep rates (15), "
+              "symmetric strategy (17), angles (22)", "App. D.2-D.6, eqs. (10)-(13), (15), (17), (22)",
+              "definitions; (11) is differentiated in E.32-loss-gradient, (13) is eq. (41) (E.2-accuracy)")
+not_checkable("S3.3-figures", "Fig. 2 and Fig. 5: measured breakdown points agree with Thm. 3.2 / p-*(t)",
+              "Sec. 3.3, Fig. 2; App. D.5, Fig. 5",
+              "empirical figures: rerun by the numerics experiments and their report sections, not a formula")
