@@ -3,8 +3,10 @@
 from beyond_collapse.numerics.datasets import condition_d1_dataset
 from beyond_collapse.numerics.logistic import ConvergenceError, fit_ridge_logistic
 from beyond_collapse.numerics.kkt import KKTSolution, solve_kkt
+from beyond_collapse.numerics.success import SuccessProbability, success_probability
 
-__all__ = ["ConvergenceError", "KKTSolution", "condition_d1_dataset", "fit_ridge_logistic", "solve_kkt"]
+__all__ = ["ConvergenceError", "KKTSolution", "condition_d1_dataset", "fit_ridge_logistic", "solve_kkt",
+           "SuccessProbability", "success_probability"]
 from beyond_collapse.numerics.intervals import clopper_pearson, wilson  # noqa: E402  (audit helper)
 from beyond_collapse.numerics.audit import AuditResult, audit, audit_calibration  # noqa: E402  (audit helper)
 __all__ += ["clopper_pearson", "wilson", "AuditResult", "audit", "audit_calibration"]  # audit helper
