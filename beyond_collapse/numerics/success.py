@@ -216,7 +216,13 @@ def _log_success_failure(n, r, w):
         else:
             parts = [_log_sum_one_parity(n, s, qw, par, want_success) for par in (0, 1)]
         out.append(float(np.logaddexp(*parts)))
-    return out[0], out[1]
+    log_s, log_f = out
+    # the sum of the larger probability (~1) carries rounding ~1e-16; its complement is exact
+    if log_f < -1.0:
+        log_s = float(np.log1p(-np.exp(log_f)))
+    elif log_s < -1.0:
+        log_f = float(np.log1p(-np.exp(log_s)))
+    return log_s, log_f
 
 
 def success_probability(n, p, phi, psi, *, phi1=None, psi10=None) -> SuccessProbability:
