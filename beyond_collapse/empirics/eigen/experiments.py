@@ -36,7 +36,7 @@ from beyond_collapse.empirics.eigen.model import Seq2Seq, count_parameters
 from beyond_collapse.empirics.eigen.profiles import EigenProfile, get_profile
 from beyond_collapse.empirics.eigen.tokenizer import decode_output_ids
 from beyond_collapse.empirics.eigen.train import load_model, train
-from beyond_collapse.runs import read_json, run_unit
+from beyond_collapse.runs import read_json, run_unit, write_json_atomic
 
 
 def _world() -> tuple[int, int]:
@@ -140,10 +140,12 @@ def run_pipeline(profile: str | EigenProfile, runs_dir: str | os.PathLike, *, se
         "train": gen_summary, "parameters": count_parameters(model),
         "test": evaluate(model, test, eval_taus)}, config=gen_cfg, seed=seed)
 
-    # 2. labels for the prompts, and Table 1
-    def outputs(k: int) -> tuple[np.ndarray, np.ndarray]:
+    # 2. labels for the prompts, and Table 1 (on the first table1_prompts prompts, for every beam)
+    n1 = prof.table1_prompts
+
+    def outputs(k: int) -> tuple[np.ndarray, dict]:
         npz = root / f"pool_beam{k}.npz"
-        count = len(all_prompts) if k == 1 else prof.n_prompts
+        count = len(all_prompts) if k == 1 else prof.n_prompts if k in prof.selection_beams else n1
 
         def compute():
             log(f"[eigen] labelling {count} prompts with beam {k}")
@@ -151,12 +153,14 @@ def run_pipeline(profile: str | EigenProfile, runs_dir: str | os.PathLike, *, se
                 ids, score = greedy(model, all_prompts.src, batch_size=4 * prof.decode_batch)
                 ids, score = ids[:, None, :], score[:, None]
             else:
-                ids, score = beam_search(model, pool.src, k, batch_size=max(1, prof.decode_batch * 10 // k))
+                ids, score = beam_search(model, all_prompts.src[:count], k,
+                                         batch_size=max(1, prof.decode_batch * 10 // k))
             tmp = npz.with_name(f".{npz.name}.tmp.npz")
             np.savez_compressed(tmp, ids=ids.astype(np.int16), scores=score.astype(np.float32))
             os.replace(tmp, npz)
-            return {"table1": table1_row(decoded_errors(ids[: prof.n_prompts], pool.eig), taus), "prompts": count}
-        rec = _rank0_unit(root / f"pool_beam{k}.json", compute, config={**gen_cfg, "k": k, "prompts": count}, seed=seed)
+            return {"table1": table1_row(decoded_errors(ids[:n1], pool.eig[:n1]), taus), "prompts": count}
+        rec = _rank0_unit(root / f"pool_beam{k}.json", compute,
+                          config={**gen_cfg, "k": k, "prompts": count, "table1_prompts": n1}, seed=seed)
         with np.load(npz) as z:
             return z["ids"].astype(np.int64), rec["metrics"]["table1"]
 
@@ -165,7 +169,8 @@ def run_pipeline(profile: str | EigenProfile, runs_dir: str | os.PathLike, *, se
         ("no_selection", 1, lambda ids: no_selection(pool, ids[: prof.n_prompts, 0])),
         ("data_selection", 1, lambda ids: data_selection(pool, ids[: prof.n_prompts, 0], prof.select_tau)),
     ]
-    for k in sorted((k for k in prof.beams if k > 1), key=lambda k: (k != max(prof.beams), k)):
+    sel_beams = prof.selection_beams
+    for k in sorted(sel_beams, key=lambda k: (k != max(sel_beams), k)):
         plans.append((f"label_selection_beam{k}", k, label_selection_for(pool)))
     for tau, m in prof.table3:
         count = prof.n_prompts * m
@@ -173,12 +178,29 @@ def run_pipeline(profile: str | EigenProfile, runs_dir: str | os.PathLike, *, se
                       lambda ids, tau=tau, count=count: data_selection(all_prompts.subset(slice(0, count)), ids[:count, 0], tau)))
 
     table1, datasets, table2, table4 = {}, {}, {}, {}
-    for k in sorted(prof.beams):
-        if k == 1:
-            table1[k] = outputs(1)[1]
+
+    def snapshot(complete: bool) -> dict:
+        """The results document; written after every unit so that a run cut short still reports."""
+        doc = {
+            "profile": name, "seed": seed, "complete": complete, "profile_config": asdict(prof),
+            "generator": {"test": gen["metrics"]["test"], "parameters": gen["metrics"]["parameters"],
+                          "examples_seen": gen["metrics"]["train"]["examples_seen"],
+                          "loss_curve": gen["metrics"]["train"]["loss_curve"],
+                          "wall_time_s": gen["wall_time_s"]},
+            "table1": {str(k): table1[k] for k in sorted(table1)},
+            "datasets": datasets, "table2": table2,
+            "table3": {k: v for k, v in table2.items() if k.startswith("data_selection_")},
+            "table4": table4, "wall_time_s": time.perf_counter() - start,
+        }
+        if _world()[1] == 0:
+            write_json_atomic(root / "results.json", doc)
+        return doc
+
+    for k in sorted(prof.beams):  # Table 1 first: every beam's labels, before any retraining
+        table1[k] = outputs(k)[1]
+        snapshot(False)
     for ds_name, k, build in plans:
-        ids, row = outputs(k)
-        table1[k] = row
+        ids, _ = outputs(k)
         ds, keep = build(ids)
         datasets[ds_name] = {"size": int(len(ds)), "kept_fraction": float(keep.mean()), "beam": k,
                              "label_accuracy": _label_quality(ds, eval_taus)}
@@ -205,18 +227,8 @@ def run_pipeline(profile: str | EigenProfile, runs_dir: str | os.PathLike, *, se
                 "train": summary, "test": evaluate(tuned, test, eval_taus)},
                 config={**base_cfg, "train": asdict(cfg), "dataset": ds_name, "init": "generator",
                         "generator": gen_cfg}, seed=seed)["metrics"]["test"]
-
-    return {
-        "profile": name, "seed": seed, "profile_config": asdict(prof),
-        "generator": {"test": gen["metrics"]["test"], "parameters": gen["metrics"]["parameters"],
-                      "examples_seen": gen["metrics"]["train"]["examples_seen"],
-                      "loss_curve": gen["metrics"]["train"]["loss_curve"],
-                      "wall_time_s": gen["wall_time_s"]},
-        "table1": {str(k): table1[k] for k in sorted(table1)},
-        "datasets": datasets, "table2": table2,
-        "table3": {k: v for k, v in table2.items() if k.startswith("data_selection")},
-        "table4": table4, "wall_time_s": time.perf_counter() - start,
-    }
+        snapshot(False)
+    return snapshot(True)
 
 
 def label_selection_for(pool: Examples) -> Callable:

@@ -22,7 +22,9 @@ class EigenProfile:
     n_train: int                    # ground-truth examples the generator learns from (paper: ~200k)
     n_test: int                     # held-out test matrices
     n_prompts: int                  # fresh prompts labelled by the generator (paper: 1M)
-    beams: tuple[int, ...] = (1, 5, 10, 25, 35, 50)   # Table 1 and label selection (1 = greedy)
+    beams: tuple[int, ...] = (1, 5, 10, 25, 35, 50)   # Table 1 (1 = greedy)
+    label_beams: tuple[int, ...] | None = None  # label-selection data sets; None: every beam > 1
+    n_table1: int | None = None     # prompts on which beams outside label_beams run (Table 1); None: n_prompts
     taus: tuple[float, ...] = (0.02, 0.01, 0.005)       # tolerances reported in Tables 1-3
     select_tau: float = 0.02        # data selection keeps greedy labels within this tolerance
     retrain_seeds: tuple[int, ...] = (0,)  # paper: best of five seeds
@@ -37,6 +39,18 @@ class EigenProfile:
             raise ValueError(f"beams must include 1 (greedy), got {self.beams}")
         if any(k < 1 for k in self.beams):
             raise ValueError(f"beams must be >= 1, got {self.beams}")
+        if self.label_beams is not None and not set(self.label_beams) <= set(self.beams) - {1}:
+            raise ValueError(f"label_beams must be beams > 1 from {self.beams}, got {self.label_beams}")
+        if self.n_table1 is not None and not 1 <= self.n_table1 <= self.n_prompts:
+            raise ValueError(f"n_table1 must be in [1, n_prompts={self.n_prompts}], got {self.n_table1}")
+
+    @property
+    def selection_beams(self) -> tuple[int, ...]:
+        return tuple(k for k in self.beams if k > 1) if self.label_beams is None else tuple(self.label_beams)
+
+    @property
+    def table1_prompts(self) -> int:
+        return self.n_prompts if self.n_table1 is None else self.n_table1
 
 
 def get_profile(name: str) -> EigenProfile:
@@ -57,12 +71,15 @@ def _quick() -> EigenProfile:
 
 
 def _cpu() -> EigenProfile:
+    # Reasons for every number: docs/REPRODUCTION.md, "Eigenvalue experiment", cpu profile.
     model = ModelConfig(n=2, d_model=64, n_heads=4, enc_layers=2, dec_layers=1, dim_ff=256)
-    gen = TrainConfig(steps=4_000, batch_size=128, lr=1e-3, warmup_steps=400, checkpoint_every_s=120)
+    gen = TrainConfig(steps=1_500, batch_size=128, lr=1e-3, warmup_steps=150, checkpoint_every_s=120)
     return EigenProfile(
-        model=model, generator=gen, retrain=replace(gen, seed=1), n_train=200_000, n_test=2_000,
-        n_prompts=8_000, taus=(0.05, 0.02, 0.01), select_tau=0.05, threads=1, decode_batch=256,
-        notes=("cpu: 2x2 matrices and a 0.3M-parameter model; see docs/REPRODUCTION.md",),
+        model=model, generator=gen, retrain=replace(gen, seed=1), n_train=30_000, n_test=2_000,
+        n_prompts=30_000, beams=(1, 5, 10, 25, 35, 50), label_beams=(5, 10), n_table1=500,
+        taus=(0.1, 0.05, 0.02), select_tau=0.05, table3=((0.02, 2),), threads=1, decode_batch=256,
+        notes=("cpu: 2x2 matrices, a 0.3M-parameter model, 30k examples per data set; "
+               "label selection with beams 5 and 10 only; see docs/REPRODUCTION.md",),
     )
 
 

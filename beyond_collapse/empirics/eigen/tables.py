@@ -175,3 +175,65 @@ def results_markdown(results: dict, png_name: str | None = None) -> str:
     if png_name:
         parts.append(f"![eigen results]({png_name})")
     return "\n\n".join(parts)
+
+
+def _se(p: float, n: int) -> float:
+    """Binomial standard error of an accuracy measured on n examples."""
+    return (p * (1 - p) / n) ** 0.5 if n else float("nan")
+
+
+def paper_claims(results: dict) -> list[dict]:
+    """The four claims of Sec. 5.1-5.2, checked on one results document at each tolerance.
+
+    Each entry: claim, tolerance, the numbers compared, their difference in binomial standard
+    errors, and ``held`` (True / False / None when a needed unit is missing).
+    """
+    gen = results["generator"]["test"]
+    n_test = gen["n"]
+    n_pool = results["profile_config"]["n_prompts"]
+    t2 = {k: v["best"] for k, v in results["table2"].items() if v.get("best")}
+    t1 = results["table1"]
+    beams = sorted(int(k) for k in t1)
+    label_rows = sorted((int(k.removeprefix("label_selection_beam")), v) for k, v in t2.items()
+                        if k.startswith("label_selection_beam"))
+    out = []
+    for tau in gen["accuracy"]:
+        if tau not in next(iter(t1.values()))["oracle_best"]:
+            continue
+        g = gen["accuracy"][tau]
+        se2 = lambda a, b, n=n_test: ((_se(a, n) ** 2 + _se(b, n) ** 2) ** 0.5) or float("nan")
+        ns = t2.get("no_selection", {}).get(tau)
+        out.append({"claim": "training on unselected synthetic data does worse than the generator",
+                    "tau": tau, "values": f"w/o selection {_pct(ns)} vs generator {_pct(g)}",
+                    "z": None if ns is None else (ns - g) / se2(ns, g), "held": None if ns is None else ns < g})
+        sel = {k: v[tau] for k, v in t2.items() if k == "data_selection" or k.startswith("label_selection")}
+        if sel:
+            worst = min(sel, key=sel.get)
+            out.append({"claim": "every selected data set beats the generator", "tau": tau,
+                        "values": f"worst: {row_name(worst)} {_pct(sel[worst])} vs generator {_pct(g)}",
+                        "z": (sel[worst] - g) / se2(sel[worst], g), "held": sel[worst] > g})
+        else:
+            out.append({"claim": "every selected data set beats the generator", "tau": tau, "values": "n/a",
+                        "z": None, "held": None})
+        if len(label_rows) >= 2:
+            (k0, a0), (k1, a1) = label_rows[0], label_rows[-1]
+            out.append({"claim": "more beams help (label selection, retrained)", "tau": tau,
+                        "values": f"beam {k1} {_pct(a1[tau])} vs beam {k0} {_pct(a0[tau])}",
+                        "z": (a1[tau] - a0[tau]) / se2(a1[tau], a0[tau]), "held": a1[tau] > a0[tau]})
+        top = max(beams)
+        greedy_acc = t1["1"]["most_likely"][tau]
+        ml = t1[str(top)]["most_likely"][tau]
+        z = (ml - greedy_acc) / se2(ml, greedy_acc, n_pool)
+        out.append({"claim": "the most likely beam is no better than greedy (Table 1)", "tau": tau,
+                    "values": f"beam {top} most likely {_pct(ml)} vs greedy {_pct(greedy_acc)}",
+                    "z": z, "held": bool(z < 2)})
+    return out
+
+
+def claims_markdown(claims: list[dict]) -> str:
+    lines = ["| Claim (Sec. 5.1-5.2) | tau | numbers (%) | difference / s.e. | held? |", "|---|---|---|---|---|"]
+    for c in claims:
+        z = "n/a" if c["z"] is None or c["z"] != c["z"] else f"{c['z']:+.1f}"
+        held = {True: "yes", False: "**no**", None: "not run"}[c["held"]]
+        lines.append(f"| {c['claim']} | {c['tau']} | {c['values']} | {z} | {held} |")
+    return "\n".join(lines)

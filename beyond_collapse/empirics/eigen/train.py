@@ -121,6 +121,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, data: Examples, checkpoint: 
 
     start, last_save = time.perf_counter(), time.perf_counter()
     start_step, running = step, []
+    log_every = max(1, min(100, cfg.steps // 20))  # about 20 points on the loss curve, at most every 100 steps
     model.train()
     bar = tqdm(total=cfg.steps, initial=step, desc=desc, disable=not progress or rank != 0,
                mininterval=5.0, leave=False)
@@ -140,7 +141,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, data: Examples, checkpoint: 
         opt.step()
         step += 1
         running.append(loss.item())  # a sync point on GPU; cheap next to a step of this size
-        if step % 100 == 0 or step == cfg.steps:
+        if step % log_every == 0 or step == cfg.steps:
             losses.append([step, float(np.mean(running))])
             bar.set_postfix(loss=f"{losses[-1][1]:.3f}")
             running = []
@@ -149,7 +150,8 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, data: Examples, checkpoint: 
             save()
             last_save = time.perf_counter()
     bar.close()
-    save()
+    if step > start_step:  # a finished checkpoint is left untouched when there was nothing to do
+        save()
     elapsed = time.perf_counter() - start
     done = step - start_step
     summary = {"steps": step, "examples_seen": step * cfg.batch_size * world,
