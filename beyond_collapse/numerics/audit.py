@@ -496,15 +496,18 @@ def audit_calibration(
     sample,
     truth: Mapping[str, float],
     *,
+    n_rows: int,
     n_audits: int,
     seed: int,
     n_draws: int = 20_000,
     level: float = 0.95,
+    followup: int = 0,
+    max_followup_rows: int = 20_000,
     progress: bool = False,
 ) -> dict:
     """How often the audit's statements are right over ``n_audits`` simulated audits with known truth.
 
-    ``sample(rng)`` returns one audit sample ``(y_true, y_syn, kept)`` (0/1 arrays);
+    ``sample(rng, n)`` returns one audit sample of ``n`` rows ``(y_true, y_syn, kept)`` (0/1 arrays);
     ``truth`` holds the true ``p``, ``p_star`` and the rates ``phi``, ``psi`` (or the four
     class-dependent ones) under the same names as ``audit``'s rates. Each audit uses the default
     settings (Jeffreys prior, model "auto") with ``decision_level = confidence = level``.
@@ -514,6 +517,10 @@ def audit_calibration(
     95% statement is wrong in at most about 5% of audits), coverage of the margin's credible
     interval and of each rate's Clopper-Pearson interval, and the same decided/wrong counts for the
     model-free check P(p_kept < 1/2) (its truth has the sign of the margin in the paper's model).
+
+    ``followup`` > 0 checks the sample-size rule: for the first ``followup`` undecided audits, a
+    fresh sample of ``rows_needed`` rows (at most ``max_followup_rows``) is audited, and the
+    metrics say how many of those decided and how many decided rightly.
     """
     from tqdm import tqdm
 
@@ -528,11 +535,24 @@ def audit_calibration(
     covered = {k: 0 for k in rate_names}
     counts = {"improves": 0, "collapses": 0, "undecided": 0}
     n_right = n_margin_covered = kept_decided = kept_wrong = 0
+    follow = {"n": 0, "decided": 0, "right": 0, "capped": 0, "rows": []}
+
+    def run(rng, n):
+        y_true, y_syn, kept = sample(rng, n)
+        return audit({"y_true": y_true, "y_syn": y_syn, "kept": kept}, confidence=level,
+                     decision_level=level, n_draws=n_draws, seed=int(rng.integers(2**63)))
+
     for ss in tqdm(seeds, desc="audits", disable=not progress):
         rng = np.random.default_rng(ss)
-        y_true, y_syn, kept = sample(rng)
-        res = audit({"y_true": y_true, "y_syn": y_syn, "kept": kept}, confidence=level,
-                    decision_level=level, n_draws=n_draws, seed=int(rng.integers(2**63)))
+        res = run(rng, n_rows)
+        if res.verdict == "undecided" and follow["n"] < followup:
+            n_new = min(res.rows_needed, max_followup_rows)
+            again = run(rng, int(n_new))
+            follow["n"] += 1
+            follow["capped"] += n_new < res.rows_needed
+            follow["rows"].append(int(n_new))
+            follow["decided"] += again.verdict != "undecided"
+            follow["right"] += (again.verdict == "improves") == (true_margin > 0) and again.verdict != "undecided"
         counts[res.verdict] += 1
         n_right += (res.verdict == "improves" and true_margin > 0) or (res.verdict == "collapses" and true_margin < 0)
         pk = res.posterior.prob_kept_error_below_half
@@ -559,6 +579,9 @@ def audit_calibration(
         "kept_check_decided": kept_decided,
         "kept_check_wrong": int(kept_wrong),
         "ci_coverage": {k: v / n_audits for k, v in covered.items()},
+        "followup": {"n": follow["n"], "decided": int(follow["decided"]), "right": int(follow["right"]),
+                     "capped": int(follow["capped"]),
+                     "median_rows": float(np.median(follow["rows"])) if follow["rows"] else None},
     }
 
 
@@ -581,6 +604,7 @@ def supervised_audit_calibration(
     theta_prune: float = 1.7,
     theta: float = 1.7,
     n_draws: int = 20_000,
+    followup: int = 0,
     seed: int = 0,
     out: str | os.PathLike | None = None,
 ) -> dict:
@@ -596,13 +620,16 @@ def supervised_audit_calibration(
     truth = supervised_truth(d=d, mu_norm=mu_norm, theta_gen=theta_gen, theta_prune=theta_prune, theta=theta)
     config = {"n_audits": n_audits, "n_rows": n_rows, "d": d, "mu_norm": mu_norm, "theta_gen": theta_gen,
               "theta_prune": theta_prune, "theta": theta, "n_draws": n_draws, "level": 0.95}
+    if followup:  # only when used, so records written without it still resume
+        config["followup"] = followup
 
-    def sample(rng):
-        return sample_supervised_pruning(n_rows, d=d, mu_norm=mu_norm, theta_gen=theta_gen,
+    def sample(rng, n):
+        return sample_supervised_pruning(n, d=d, mu_norm=mu_norm, theta_gen=theta_gen,
                                          theta_prune=theta_prune, theta=theta, rng=rng)
 
     def compute():
-        return audit_calibration(sample, truth, n_audits=n_audits, seed=seed, n_draws=n_draws, progress=True)
+        return audit_calibration(sample, truth, n_rows=n_rows, n_audits=n_audits, seed=seed, n_draws=n_draws,
+                                 followup=followup, progress=True)
 
     if out is None:
         metrics = compute()

@@ -54,6 +54,8 @@ def register(subparsers) -> None:
     c.add_argument("--rows", type=int, default=300, help="rows per audit (default 300)")
     _angle_args(c)
     c.add_argument("--draws", type=int, default=20_000, help="posterior draws per audit (default 20000)")
+    c.add_argument("--followup", type=int, default=0,
+                   help="re-audit this many undecided audits at the size the sample-size rule names (default 0)")
     c.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     c.add_argument("--out", default=None, help="results JSON (resumable; default: print only)")
     c.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -118,7 +120,7 @@ def _run_calibration(args) -> int:
 
     res = supervised_audit_calibration(
         n_audits=args.audits, n_rows=args.rows, d=args.d, mu_norm=args.mu_norm, theta_gen=args.theta_gen,
-        theta_prune=args.theta_prune, theta=args.theta, n_draws=args.draws, seed=args.seed, out=args.out,
+        theta_prune=args.theta_prune, theta=args.theta, n_draws=args.draws, followup=args.followup, seed=args.seed, out=args.out,
     )
     if args.json:
         print(json.dumps(res, indent=2))
@@ -134,6 +136,10 @@ def _run_calibration(args) -> int:
     print(f"  model-free check P(p_kept < 1/2) stated at 95%: {m['kept_check_decided']}, wrong {m['kept_check_wrong']}")
     for k, v in m["ci_coverage"].items():
         print(f"  95% Clopper-Pearson interval of {k} covers the truth: {v:.4f}")
+    f = m.get("followup")
+    if f and f["n"]:
+        print(f"  sample-size rule: {f['n']} undecided audits re-audited at the size it named (median "
+              f"{f['median_rows']:.0f} rows, {f['capped']} capped): {f['decided']} decided, {f['right']} rightly")
     return 0
 
 

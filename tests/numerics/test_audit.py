@@ -272,11 +272,11 @@ def test_calibration_loose():
     n_audits = 150
     se = math.sqrt(0.05 * 0.95 / n_audits)
     for p, phi, psi in ((0.45, 0.6, 0.55), (0.58, 0.6, 0.55)):  # true margins +0.072 and -0.058
-        def sample(rng, p=p, phi=phi, psi=psi):
-            return _rlhf_sample(200, p, phi, phi, psi, psi, rng)
+        def sample(rng, n, p=p, phi=phi, psi=psi):
+            return _rlhf_sample(n, p, phi, phi, psi, psi, rng)
 
         truth = {"p": p, "phi": phi, "psi": psi, "p_star": phi / (phi + psi)}
-        m = audit_calibration(sample, truth, n_audits=n_audits, seed=11, n_draws=5_000)
+        m = audit_calibration(sample, truth, n_rows=200, n_audits=n_audits, seed=11, n_draws=5_000)
         assert m["frac_wrong"] <= 0.05 + 3 * se
         assert abs(m["margin_coverage"] - 0.95) <= 3 * se
         assert m["ci_coverage"]["p"] >= 0.95 - 3 * se  # Clopper-Pearson is conservative
