@@ -21,6 +21,7 @@ SECTIONS = (
     "beyond_collapse.report.sections.theory",
     "beyond_collapse.report.sections.claims",
     "beyond_collapse.report.sections.summarization",
+    "beyond_collapse.report.sections.eigen",
 )
 
 
