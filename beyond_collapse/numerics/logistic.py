@@ -46,8 +46,7 @@ class ConvergenceError(ValueError):
         self.grad_norm = grad_norm
 
 
-@numba.njit(parallel=True, fastmath={"reassoc", "contract"}, cache=True)
-def _loss_grad_kernel(X, y, q, has_q, w):
+def _loss_grad_py(X, y, q, has_q, w):
     """Sum_i q_i BCE_i and sum_i q_i (sigmoid(z_i) - y_i) x_i in one read of X (no checks).
 
     ``fastmath`` is limited to reassociation/contraction so that NaN and inf still propagate
@@ -87,11 +86,20 @@ def _loss_grad_kernel(X, y, q, has_q, w):
     return losses.sum(), total
 
 
+_FAST = {"reassoc", "contract"}
+_loss_grad_parallel = numba.njit(parallel=True, fastmath=_FAST, cache=True)(_loss_grad_py)
+# Small problems: a thread team costs more than it saves, and on a busy machine each parallel
+# region waits for a scheduling slot. Same chunked summation order, so the same numbers.
+_loss_grad_serial = numba.njit(parallel=False, fastmath=_FAST, cache=True)(_loss_grad_py)
+_PARALLEL_MIN = 2_000_000  # entries of X
+
+
 def _loss_grad(X, y, q, w, lam):
     """Objective eq. (1) and its gradient at w (one pass over X)."""
     n = X.shape[0]
     has_q = q is not None
-    loss, g = _loss_grad_kernel(X, y, q if has_q else y[:1], has_q, w)
+    kernel = _loss_grad_parallel if X.size >= _PARALLEL_MIN else _loss_grad_serial
+    loss, g = kernel(X, y, q if has_q else y[:1], has_q, w)
     return loss / n + 0.5 * lam * (w @ w), g / n + lam * w
 
 
