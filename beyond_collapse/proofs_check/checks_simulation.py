@@ -64,10 +64,9 @@ def _mixture_formulas():
     from beyond_collapse.theory.derivations import derivation, sym
 
     phi_s, psi_s, thr_s = derivation("D6.phi"), derivation("D6.psi"), derivation("D6.threshold")
-    Phi1, Phi2c, Phi2 = sorted(phi_s.derived.free_symbols, key=lambda s: str(s))[:3]
-    # symbols are named \Phi(c_1), \Phi(c_2), \Phi_2(c_1, c_2; \cos\theta): sorted order above
-    cos_th = next(iter(thr_s.derived.free_symbols - {sym()["mu"], sym()["d"]}))
-    args = (Phi1, Phi2c, Phi2)
+    S = sym()
+    args = (S["Phi_c1"], S["Phi_c2"], S["Phi2"])
+    cos_th = S["cos_prune"]
     return {
         "phi": sp.lambdify(args, phi_s.derived, "numpy"),
         "psi": sp.lambdify(args, psi_s.derived, "numpy"),

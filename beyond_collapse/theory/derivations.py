@@ -71,6 +71,11 @@ def sym() -> dict[str, sp.Symbol]:
         "th_prune": sp.Symbol("theta_prune", positive=True),
         "th": sp.Symbol("theta", positive=True),
     }
+    # App. D.6: normal CDF values at the thresholds, the bivariate CDF, and cos(theta_prune)
+    s["Phi_c1"] = sp.Symbol(r"\Phi(c_1)", positive=True)
+    s["Phi_c2"] = sp.Symbol(r"\Phi(c_2)", positive=True)
+    s["Phi2"] = sp.Symbol(r"\Phi_2(c_1, c_2; \cos\theta)", positive=True)
+    s["cos_prune"] = sp.Symbol(r"\cos\theta_{prune}", real=True)
     for g in GROUPS:
         s[f"N{g}"] = sp.Symbol(f"N_{{{g}}}", positive=True)
         s[f"n{g}"] = sp.Symbol(f"n_{{{g}}}", positive=True)  # N_kl / gamma, fixed in the limit
@@ -395,15 +400,14 @@ def _gaussian_mixture(steps: list[Step]) -> None:
                        s2_sol, printed=1 / ((1 - mu**2) * d)))
     # x^T w > 0 with x = mu + sqrt(s2) eta, ||w|| = 1, mu^T w = |mu| cos(angle):
     # eta^T w > -|mu| cos(angle) / sqrt(s2) = c.
-    cos_th = sp.Symbol(r"\cos\theta_{prune}", real=True)
+    cos_th = s["cos_prune"]
     c = sp.simplify(-mu * cos_th / sp.sqrt(s2_sol))
     steps.append(_step("D6.threshold", "Sec. D.6, c1 (c2 with theta_gen)",
                        "threshold c on eta^T w_prune (unit-variance) for x^T w_prune > 0",
                        c, printed=-mu * sp.sqrt(d * (1 - mu**2)) * cos_th))
     # Bivariate cells of (X, Y) = (eta^T w_prune, eta^T w_gen): q_LL = P(X<=c1, Y<=c2), ...
     qLL, qLH, qHL, qHH = sp.symbols("q_LL q_LH q_HL q_HH", nonnegative=True)
-    Phi1, Phi2c = sp.Symbol(r"\Phi(c_1)", positive=True), sp.Symbol(r"\Phi(c_2)", positive=True)
-    Phi2 = sp.Symbol(r"\Phi_2(c_1, c_2; \cos\theta)", positive=True)
+    Phi1, Phi2c, Phi2 = s["Phi_c1"], s["Phi_c2"], s["Phi2"]
     cells = sp.solve([sp.Eq(qLL + qLH + qHL + qHH, 1), sp.Eq(qLL + qLH, Phi1), sp.Eq(qLL + qHL, Phi2c),
                       sp.Eq(qLL, Phi2)], [qLL, qLH, qHL, qHH], dict=True)[0]
     # phi_1 = P(X>c1 | Y>c2) (kept: y'=1 and x^T w_prune > 0); psi_10 = P(X<=c1 | Y<=c2)

@@ -103,3 +103,12 @@ def test_cli_check_nonzero_when_a_status_differs(monkeypatch, capsys):
     monkeypatch.setattr(registry, "CLAIMS", tuple(flipped if c.id == claim.id else c for c in registry.CLAIMS))
     assert main(["check", "--claim", "E.43-printed"]) == 1
     assert "1 differ from the recorded status: E.43-printed" in capsys.readouterr().out
+
+
+def test_cli_derivations_writes_the_document(tmp_path, capsys):
+    from beyond_collapse.cli import main
+    from beyond_collapse.theory.derivations_doc import render_derivations
+
+    out = tmp_path / "d.md"
+    assert main(["derivations", "--out", str(out)]) == 0
+    assert out.read_text() == render_derivations()
