@@ -3,7 +3,8 @@ normal CDF of scipy.stats.multivariate_normal (an independent route), and agains
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
+from scipy.integrate import quad
 from scipy.stats import multivariate_normal, norm
 
 from beyond_collapse.numerics.bayes import accuracy_vs_bayes, bayes_accuracy, mixture_accuracy
@@ -43,22 +44,47 @@ def test_mixture_accuracy_matches_monte_carlo():
         assert abs(mc - acc) <= 4.5 * np.sqrt(acc * (1 - acc) / n), (mc, acc)
 
 
-@given(theta=st.floats(0.0, np.pi), b=st.floats(0.01, 6.0))
+def orthant_sum_by_quadrature(theta, b):
+    """P(U > -a, V > -b) + P(U < -a, V < -b), U = cos(theta) V + sin(theta) Z, a = b cos(theta):
+    integrate over V with scipy.integrate.quad (an independent route to the Owen's T form).
+    U > -a iff Z > -cos(theta) (b + V) / sin(theta); the integrand steps at V = -b over a width
+    ~ sin(theta), so that stretch is integrated separately."""
+    rho, s = np.cos(theta), np.sin(theta)
+    edge = -b + 50 * s
+
+    def upper(v):
+        return norm.pdf(v) * norm.cdf(rho * (b + v) / s)
+
+    def lower(v):
+        return norm.pdf(v) * norm.cdf(-rho * (b + v) / s)
+
+    opts = dict(epsabs=1e-14, epsrel=1e-13, limit=200)
+    total = quad(upper, -b, edge, **opts)[0] + quad(upper, edge, np.inf, **opts)[0]
+    total += quad(lower, -np.inf, -b - 50 * s, **opts)[0] + quad(lower, -b - 50 * s, -b, **opts)[0]
+    return total
+
+
+@settings(max_examples=20)  # each example runs four adaptive quadratures
+@given(theta=st.floats(1e-6, np.pi - 1e-6), b=st.floats(0.01, 6.0))
 def test_accuracy_vs_bayes_equals_orthant_sum(theta, b):
-    """acc = P(U > -a, V > -b) + P(U < -a, V < -b) = 1 - Phi(a) - Phi(b) + 2 Phi_2(a, b; rho),
-    with a = b cos(theta), rho = cos(theta); Phi_2 from scipy's multivariate_normal (Genz)."""
     d = 6
     mu = mixture_mean(d, 0.5)
-    noise = 0.5 / b
-    rho = np.cos(theta)
-    a = b * rho
-    if abs(rho) > 1 - 1e-9:  # scipy's Phi_2 needs a non-singular covariance
-        ref = 1.0 - norm.cdf(a) - norm.cdf(b) + 2 * (norm.cdf(min(a, b)) if rho > 0 else max(0.0, norm.cdf(a) + norm.cdf(b) - 1))
-    else:
+    ref = orthant_sum_by_quadrature(theta, b)
+    # owens_t is good to ~1e-15; quad's error bound here is ~1e-12
+    assert accuracy_vs_bayes(direction(theta, d), mu=mu, noise_std=0.5 / b) == pytest.approx(ref, abs=1e-10)
+
+
+def test_accuracy_vs_bayes_equals_scipy_bivariate_normal():
+    """acc = 1 - Phi(a) - Phi(b) + 2 Phi_2(a, b; rho) with Phi_2 from scipy's multivariate_normal (Genz)."""
+    d = 6
+    mu = mixture_mean(d, 0.5)
+    for theta, b in [(0.3, 0.5), (1.2, 2.0), (2.0, 1.0), (2.9, 4.0)]:
+        rho = np.cos(theta)
+        a = b * rho
         phi2 = multivariate_normal(mean=[0, 0], cov=[[1, rho], [rho, 1]]).cdf([a, b])
         ref = 1.0 - norm.cdf(a) - norm.cdf(b) + 2 * phi2
-    # scipy's Genz integration is accurate to ~1e-8 absolute in 2-D by default (abseps 1e-5 is a bound)
-    assert accuracy_vs_bayes(direction(theta, d), mu=mu, noise_std=noise) == pytest.approx(ref, abs=2e-7)
+        # scipy's 2-D Genz integration is accurate to ~1e-8 absolute at default settings
+        assert accuracy_vs_bayes(direction(theta, d), mu=mu, noise_std=0.5 / b) == pytest.approx(ref, abs=1e-7)
 
 
 @given(theta=st.floats(0.0, np.pi))

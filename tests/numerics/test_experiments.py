@@ -40,7 +40,9 @@ def test_fig5_curve_is_perfect_below_and_inverted_above_the_breakdown():
 
 
 def test_fig5_run_resumes_without_recomputing(tmp_path, monkeypatch):
-    monkeypatch.setitem(fig5.PROFILES, "quick", TINY5)
+    micro = fig5.Fig5Config(n=120, d=40, mu_norm=0.5, lam=1e-2, ratios=(0.5, 2.0), left_ratios=(0.5,),
+                            p_step=0.25, seeds=1)
+    monkeypatch.setitem(fig5.PROFILES, "quick", micro)
     first = fig5.run("quick", runs_dir=tmp_path, progress=False)
     assert len(list((tmp_path / "fig5").glob("*.json"))) == 2  # one unit per (ratio, seed)
 
