@@ -150,7 +150,7 @@ def _prop_e1(steps: list[Step]) -> dict:
 
     # Step 3: logits v_g from a Gram matrix with Condition D.1's structure (unit norms, a for equal
     # true labels, b for different ones). Group g has N_g kept examples, all with the same alpha_g.
-    alpha = {g: sp.Symbol(f"alpha_{{{g}}}", real=True) for g in GROUPS}
+    alpha = {g: sp.Symbol(f"\\alpha_{{{g}}}", real=True) for g in GROUPS}
     N = {g: s[f"N{g}"] for g in GROUPS}
     logits = {}
     for g in GROUPS:
@@ -195,7 +195,7 @@ def _prop_e1(steps: list[Step]) -> dict:
     derived_31 = tuple(args[g] for g in GROUPS)
     steps.append(_step("E1.fixed_point", "eq. (31)",
                        "arguments of sigma in gamma*A = sigma(.), gamma*B, gamma*C, gamma*D (Prop. E.1)",
-                       derived_31, printed=printed_31))
+                       derived_31, printed=printed_31, _lhs=tuple(gamma * s[x] for x in "ABCD")))
 
     # Step 6: predictions (37) and the correctness conditions behind the accuracy formula (40)/(41).
     Ac, Bc, Cc, Dc = (s[x + "c"] for x in "ABCD")
@@ -243,7 +243,7 @@ def _limit_and_cases(steps: list[Step], e1: dict) -> dict:
     X1 = (a * N11 * Ac - a * N10 * Bc + b * N01 * Cc - b * N00 * Dc) / gamma
     X0 = (b * N11 * Ac - b * N10 * Bc + a * N01 * Cc - a * N00 * Dc) / gamma
     steps.append(_step("E3.limit", "eq. (42)", "arguments of sigma in Ac = sigma(.), Bc, Cc, Dc as gamma -> oo",
-                       lim_args, printed=(-X1, X1, -X0, X0),
+                       lim_args, printed=(-X1, X1, -X0, X0), _lhs=(Ac, Bc, Cc, Dc),
                        note="N_kl/gamma held fixed; the R*alpha terms vanish as R*Ac/gamma"))
     # A = 1 - B and C = 1 - D: the arguments are opposite, and sigma(-z) = 1 - sigma(z)
     opp = (_is_zero(lim_args[0] + lim_args[1]), _is_zero(lim_args[2] + lim_args[3]))
@@ -258,17 +258,18 @@ def _limit_and_cases(steps: list[Step], e1: dict) -> dict:
     first_line = (sp.expand((a * N11 * (1 - Bc) - a * N10 * Bc + b * N01 * (1 - Dc) - b * N00 * Dc) / gamma),
                   sp.expand((b * N11 * (1 - Bc) - b * N10 * Bc + a * N01 * (1 - Dc) - a * N00 * Dc) / gamma))
     steps.append(_step("E3.eliminated", "eq. (43), first lines", "B and D equations after eliminating A and C",
-                       (argB, argD), printed=first_line))
+                       (argB, argD), printed=first_line, _lhs=(Bc, Dc)))
     printed_43 = ((a * N11 + b * N01 - a * (N11 + N10) * Bc - b * (N01 + N00) * Dc) / gamma,
                   (b * N11 + a * N01 - b * (N10 + N10) * Bc - a * (N01 + N00) * Dc) / gamma)
     corrected_43 = ((a * N11 + b * N01 - a * (N11 + N10) * Bc - b * (N01 + N00) * Dc) / gamma,
                     (b * N11 + a * N01 - b * (N11 + N10) * Bc - a * (N01 + N00) * Dc) / gamma)
     steps.append(_step("E3.collapsed", "eq. (43), second lines (as printed)",
                        "collected B and D equations; printed D line has b(N10+N10)B",
-                       (argB, argD), printed=printed_43,
+                       (argB, argD), printed=printed_43, _lhs=(Bc, Dc),
                        residual=sp.factor(sp.expand(argD - printed_43[1]))))
     steps.append(_step("E3.collapsed_corrected", "eq. (43), second lines (corrected)",
-                       "collected B and D equations with b(N11+N10)B", (argB, argD), printed=corrected_43))
+                       "collected B and D equations with b(N11+N10)B", (argB, argD), printed=corrected_43,
+                       _lhs=(Bc, Dc)))
 
     # Symmetric case b = -a: D = 1 - B solves the D equation whenever B solves the B equation.
     argB_s, argD_s = argB.subs(b, -a), argD.subs(b, -a)
@@ -276,7 +277,7 @@ def _limit_and_cases(steps: list[Step], e1: dict) -> dict:
     argB_44 = sp.expand(argB_s.subs(Dc, 1 - Bc))
     Ntot = N11 + N10 + N01 + N00
     steps.append(_step("E3.symmetric", "eq. (44)", "b = -a: B equation after D = 1 - B (and D = A, C = B)",
-                       argB_44, printed=(a * (N11 + N00) - a * Ntot * Bc) / gamma,
+                       argB_44, printed=(a * (N11 + N00) - a * Ntot * Bc) / gamma, _lhs=Bc,
                        consistent=consistent))
     steps.append(Step("E3.symmetric_D", "eq. (44)", "b = -a: D = 1 - B makes the D argument the negative of the B argument",
                       sp.expand(argD_s.subs(Dc, 1 - Bc) + argB_44), sp.Integer(0), consistent))
@@ -295,7 +296,8 @@ def _limit_and_cases(steps: list[Step], e1: dict) -> dict:
     argB_0, argD_0 = argB.subs(b, 0), argD.subs(b, 0)
     steps.append(_step("E3.skewed", "eq. (47)", "b = 0: arguments of the B and D equations",
                        (argB_0, argD_0),
-                       printed=(a * (N11 - (N11 + N10) * Bc) / gamma, a * (N01 - (N01 + N00) * Dc) / gamma)))
+                       printed=(a * (N11 - (N11 + N10) * Bc) / gamma, a * (N01 - (N01 + N00) * Dc) / gamma),
+                       _lhs=(Bc, Dc)))
     thrB = sp.solve(sp.Eq(argB_0, 0), Bc)[0]
     thrD = sp.solve(sp.Eq(argD_0, 0), Dc)[0]
     steps.append(_step("E3.skewed_thresholds", "eq. (48)-(49)",

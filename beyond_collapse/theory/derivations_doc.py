@@ -29,9 +29,13 @@ Mismatches are paper errata, listed with their checks in `docs/ERRATA.md` and re
 """
 
 
-def _latex(obj) -> str:
+def _latex(obj, lhs=None) -> str:
+    """LaTeX of an expression or tuple; with ``lhs`` the entries are sigma arguments: ``lhs = sigma(entry)``."""
     if isinstance(obj, (tuple, sp.Tuple)):
-        return r"\begin{aligned}" + r" \\ ".join(_latex(x) for x in obj) + r"\end{aligned}"
+        lhs = lhs if lhs is not None else (None,) * len(obj)
+        return r"\begin{aligned}" + r" \\ ".join(_latex(x, h) for x, h in zip(obj, lhs)) + r"\end{aligned}"
+    if lhs is not None:
+        return sp.latex(lhs) + r" &= \sigma\left(" + sp.latex(obj) + r"\right)"
     return sp.latex(obj)
 
 
@@ -48,14 +52,16 @@ def render_derivations() -> str:
     parts = [_HEADER + "\n".join(rows) + "\n"]
     for s in steps:
         block = [f"## {s.key}", "", f"**{s.source}**: {s.description}.", "", "Derived:", "",
-                 f"$$\n{_latex(s.derived)}\n$$", ""]
+                 f"$$\n{_latex(s.derived, s.extra.get('_lhs'))}\n$$", ""]
         if s.printed is not None:
             if s.equal:
                 block += ["Identical (symbolically) to the printed form:", ""]
             else:
                 block += ["Printed in the paper (differs from the derivation):", ""]
-            block += [f"$$\n{_latex(s.printed)}\n$$", ""]
+            block += [f"$$\n{_latex(s.printed, s.extra.get('_lhs'))}\n$$", ""]
         for name, value in s.extra.items():
+            if name.startswith("_"):
+                continue
             if isinstance(value, sp.Basic):
                 block += [f"- `{name}`: ${sp.latex(value)}$"]
             else:
