@@ -386,6 +386,7 @@ def plot_figure4(results: dict, cfg: SummarizationConfig, path: str | Path) -> P
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     fig, axes = plt.subplots(1, len(cfg.rates), figsize=(4.2 * len(cfg.rates), 3.6), sharey=True)
     axes = np.atleast_1d(axes)
@@ -400,6 +401,10 @@ def plot_figure4(results: dict, cfg: SummarizationConfig, path: str | Path) -> P
         ax.axhline(g, color="gray", ls="--", label="Generator")
         ax.axhline(f, color="black", ls=":", label="100% real")
         ax.set_xscale("log")
+        seen = sorted({c["examples_seen"] for s in cfg.strategies
+                       for c in results["selections"][f"retrain_{s}_{rate:g}"]["curve"]})
+        ax.set_xticks(seen, [str(x) for x in seen])
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_title(f"Select {rate:.1%}")
         ax.set_xlabel("Number of synthesized data")
     axes[0].set_ylabel("Test ROUGE-1")
