@@ -21,7 +21,8 @@ def _directions(tg: float, tp: float, th: float) -> tuple[np.ndarray, np.ndarray
     return angle_directions(np.array([1.0, 0.0, 0.0]), theta_gen=tg, theta_prune=tp, theta=th)
 
 
-def _simulate(tg, tp, th, *, mu_norm: float | None, d: int | None, rng, rule: str = "signed") -> dict:
+def _simulate(tg, tp, th, *, mu_norm: float | None, d: int | None, rng, rule: str = "signed",
+              n: int = _MC_SAMPLES) -> dict:
     """Keep-rate frequencies of supervised pruning.
 
     Only the projections of x on span{mu, w_gen, w_prune} matter (noise is isotropic), so the
@@ -31,7 +32,6 @@ def _simulate(tg, tp, th, *, mu_norm: float | None, d: int | None, rng, rule: st
     1[y' x.w_prune > 0] with y' in {0, 1}.
     """
     w_gen, w_prune = _directions(tg, tp, th)
-    n = _MC_SAMPLES
     if mu_norm is None:
         x = rng.standard_normal((n, 3))
         y = (x[:, 0] > 0).astype(int)
