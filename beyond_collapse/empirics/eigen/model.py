@@ -5,6 +5,7 @@ and one token embedding shared by encoder and decoder (both read the same P1000 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -47,11 +48,13 @@ class Seq2Seq(nn.Module):
         self.embed = nn.Embedding(VOCAB_SIZE, cfg.d_model)
         self.pos_src = nn.Embedding(cfg.src_len, cfg.d_model)
         self.pos_tgt = nn.Embedding(cfg.tgt_len, cfg.d_model)
-        self.transformer = nn.Transformer(
-            d_model=cfg.d_model, nhead=cfg.n_heads, num_encoder_layers=cfg.enc_layers,
-            num_decoder_layers=cfg.dec_layers, dim_feedforward=cfg.dim_ff, dropout=cfg.dropout,
-            batch_first=True, norm_first=cfg.norm_first,
-        )
+        with warnings.catch_warnings():  # "enable_nested_tensor ... norm_first": a fast path we do not need
+            warnings.filterwarnings("ignore", message="enable_nested_tensor")
+            self.transformer = nn.Transformer(
+                d_model=cfg.d_model, nhead=cfg.n_heads, num_encoder_layers=cfg.enc_layers,
+                num_decoder_layers=cfg.dec_layers, dim_feedforward=cfg.dim_ff, dropout=cfg.dropout,
+                batch_first=True, norm_first=cfg.norm_first,
+            )
         self.out = nn.Linear(cfg.d_model, VOCAB_SIZE)
 
     def encode(self, src: torch.Tensor) -> torch.Tensor:

@@ -172,6 +172,10 @@ def results_markdown(results: dict, png_name: str | None = None) -> str:
     if results.get("table4"):
         parts.append("**Table 4** (fine-tuning the generator, model A, vs training from scratch):\n\n"
                      + table4_markdown(results))
+    else:
+        parts.append("Table 4 (fine-tuning pre-trained models) was not run in this profile.")
+    if not results.get("complete", True):
+        parts.append("**This run was cut short**: the tables show the units that finished; missing rows were not run.")
     if png_name:
         parts.append(f"![eigen results]({png_name})")
     return "\n\n".join(parts)
@@ -233,7 +237,8 @@ def paper_claims(results: dict) -> list[dict]:
 def claims_markdown(claims: list[dict]) -> str:
     lines = ["| Claim (Sec. 5.1-5.2) | tau | numbers (%) | difference / s.e. | held? |", "|---|---|---|---|---|"]
     for c in claims:
-        z = "n/a" if c["z"] is None or c["z"] != c["z"] else f"{c['z']:+.1f}"
-        held = {True: "yes", False: "**no**", None: "not run"}[c["held"]]
+        no_signal = c["z"] is not None and c["z"] != c["z"]  # both accuracies 0 (or 100)%: nothing to compare
+        z = "n/a" if c["z"] is None or no_signal else f"{c['z']:+.1f}"
+        held = "no signal" if no_signal else {True: "yes", False: "**no**", None: "not run"}[c["held"]]
         lines.append(f"| {c['claim']} | {c['tau']} | {c['values']} | {z} | {held} |")
     return "\n".join(lines)
