@@ -77,3 +77,14 @@ def test_config_rejects_unknown_keys_and_bad_values():
         config_for("cpu", loss_on="prompt")
     with pytest.raises(ValueError, match="eval_fractions"):
         config_for("cpu", eval_fractions=(0.5,))
+
+
+def test_cli_and_report_modules_do_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, beyond_collapse.empirics.summarization.commands, "
+            "beyond_collapse.empirics.summarization.pipeline, beyond_collapse.report.sections.summarization; "
+            "print(sorted(m for m in ('torch', 'transformers', 'datasets') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
