@@ -41,7 +41,7 @@ class Fig5Config:
 _RATIOS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 4.0)
 _LEFT = (0.0, 0.2, 0.5, 1.0, 2.0)
 PROFILES = {
-    "quick": Fig5Config(n=1000, d=200, mu_norm=0.5, lam=1e-2, ratios=_RATIOS, left_ratios=_LEFT, p_step=0.02, seeds=3),
+    "quick": Fig5Config(n=1000, d=200, mu_norm=0.5, lam=1e-2, ratios=_RATIOS, left_ratios=_LEFT, p_step=0.025, seeds=3),
     "cpu": Fig5Config(n=3000, d=600, mu_norm=0.5, lam=1e-2, ratios=_RATIOS, left_ratios=_LEFT, p_step=0.01, seeds=5),
     "paper": Fig5Config(n=10000, d=2000, mu_norm=0.5, lam=1e-2, ratios=_RATIOS, left_ratios=_LEFT, p_step=0.005, seeds=10),
 }
