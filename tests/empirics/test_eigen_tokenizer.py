@@ -98,3 +98,24 @@ def test_decode_output_ids_flags_structure():
     # the string decoder agrees with the id decoder on the well-formed sequence
     from beyond_collapse.empirics.eigen.tokenizer import ids_to_tokens
     assert decode_p1000(ids_to_tokens(good[:-1])) == values[0].tolist()
+
+
+def test_cli_encode_decode(capsys):
+    from beyond_collapse.cli import main
+    assert main(["eigen", "encode", "--", "2.3", "0.6035", "-3.141"]) == 0
+    assert capsys.readouterr().out.strip() == "+ 23 E-1 + 604 E-3 - 314 E-2"
+    assert main(["eigen", "decode", "--", "+", "23", "E-1", "-", "314", "E-2"]) == 0
+    assert capsys.readouterr().out.strip() == "2.3 -3.14"
+    assert main(["eigen", "decode", "--", "+", "23"]) == 1
+    assert capsys.readouterr().out.strip() == "malformed"
+    assert main(["eigen", "encode", "nan"]) == 2  # ValueError -> one line on stderr, status 2
+    assert "values must not be NaN" in capsys.readouterr().err
+
+
+def test_registering_the_commands_does_not_import_torch():
+    import subprocess
+    import sys
+    code = ("import sys, beyond_collapse, beyond_collapse.empirics.eigen.commands, "
+            "beyond_collapse.report.sections.eigen; print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
