@@ -141,3 +141,16 @@ def test_simulated_sample_matches_its_stated_truth(tmp_path, capsys):
         r = d["rates"][name]
         assert r["ci_low"] <= truth[name] <= r["ci_high"], name
     assert truth["p*"] == pytest.approx(truth["phi"] / (truth["phi"] + truth["psi"]), abs=2e-4)  # 4-digit print
+
+
+def test_per_class_condition_option(tmp_path, capsys):
+    path = _write_csv(tmp_path / "a.csv")
+    assert main(["audit", str(path), "--json", "--model", "class", "--condition", "per-class", "--draws", "5000"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    # Prop. E.4 by hand from CELLS: class 0: 30/35 against 4/15, class 1: 28/35 against 3/15.
+    ref = min((30 / 35) / (30 / 35 + 4 / 15), (28 / 35) / (28 / 35 + 3 / 15))
+    assert d["p_star"] == pytest.approx(ref, rel=1e-12)
+    assert d["posterior"]["condition"] == "per-class"
+    assert (d["rates"]["p_kept1"]["successes"], d["rates"]["p_kept1"]["trials"]) == (3, 31)
+    assert _run(["audit", str(path), "--correct-col", "y_true", "--condition", "per-class"]) == 2
+    assert "condition must be 'pooled'" in capsys.readouterr().err

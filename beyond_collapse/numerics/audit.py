@@ -15,11 +15,18 @@ does not involve them), so:
   (Beta-binomial conjugacy), sampled by Monte Carlo with an explicit seed.
 
 Breakdown point. For the symmetric RLHF-type strategy, p* = 1/(1 + psi/phi) (Thm. 3.2 / D.3).
-For class-dependent parameters and the symmetric Gram structure b = -a of Condition D.1 (the
-Gaussian mixture), Prop. E.3 needs N10 + N01 < N11 + N00, i.e. with eq. (14)
-p (psi01 + psi10) < (1 - p)(phi0 + phi1): the same formula with phi and psi replaced by the class
-averages. The verdict uses this pooled condition (the Gaussian-mixture case of the paper); the
-per-class conditions of Prop. E.4 (skewed Gram structure b = 0) are not what this audit reports.
+For class-dependent parameters it depends on the Gram structure of Condition D.1 (App. E.3):
+
+* ``condition="pooled"`` (default; b = -a, the Gaussian mixture): Prop. E.3 needs
+  N10 + N01 < N11 + N00, i.e. with eq. (14) p (psi01 + psi10) < (1 - p)(phi0 + phi1): the
+  symmetric formula with phi and psi replaced by the class averages;
+* ``condition="per-class"`` (b = 0): Prop. E.4 needs N10 < N11 and N01 < N00, i.e.
+  p < min(phi0 / (phi0 + psi01), phi1 / (phi1 + psi10)) for both classes to be learned.
+
+Both reduce to the symmetric p* when phi0 = phi1 and psi01 = psi10. The model-free check gives the
+posterior probability of the same inequality written on the kept rows alone (kept error rate
+below 1/2, pooled or in each true class), which needs neither balanced classes nor a
+class-independent error rate.
 
 Symmetry (phi0 = phi1 and psi01 = psi10) is checked with two two-sided Fisher exact tests on the
 2x2 tables (class x kept) of correct rows and of wrong rows, Bonferroni-combined at level
@@ -48,11 +55,12 @@ from scipy import special, stats
 
 from beyond_collapse._validation import check_choice, check_in_interval, check_positive
 from beyond_collapse.numerics.intervals import clopper_pearson
-from beyond_collapse.theory import breakdown_point, pooled_breakdown_point
+from beyond_collapse.theory import breakdown_point, per_class_breakdown_points, pooled_breakdown_point
 
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none"})
 _TRUE_TOKENS = {"1": 1, "1.0": 1, "true": 1, "0": 0, "0.0": 0, "false": 0}
 MODELS = ("auto", "symmetric", "class")
+CONDITIONS = ("pooled", "per-class")
 MISSING_POLICIES = ("refuse", "drop")
 FORMATS = ("csv", "jsonl")
 
@@ -188,6 +196,7 @@ class Posterior:
 
     prior: tuple[float, float]
     model: str
+    condition: str
     n_draws: int
     seed: int | None
     prob_p_below_p_star: float
@@ -246,7 +255,8 @@ class AuditResult:
                          + f" at level {s.alpha:g}; error rate equal across classes: p-value "
                          f"{s.p_value_error_by_class:.3g}")
         post = self.posterior
-        lines.append(f"Model: {self.model}; prior Beta({post.prior[0]:g}, {post.prior[1]:g}) on each rate")
+        lines.append(f"Model: {self.model}, condition {post.condition}; "
+                     f"prior Beta({post.prior[0]:g}, {post.prior[1]:g}) on each rate")
         if self.p_star is not None:
             lines.append(f"Breakdown point p* = {self.p_star:.4f} (plug-in), margin p* - p = {self.margin:+.4f}")
         else:
@@ -255,8 +265,12 @@ class AuditResult:
         lines.append(f"Posterior: P(p < p*) = {post.prob_p_below_p_star:.4f} (Monte Carlo, {post.n_draws} draws, "
                      f"seed {post.seed}, s.e. {post.mc_standard_error:.1e}); margin mean {post.margin_mean:+.4f}, "
                      f"sd {post.margin_sd:.4f}, {c}% credible interval [{lo:+.4f}, {hi:+.4f}]")
-        lines.append(f"Model-free check (Prop. E.3: kept wrong < kept right): P(p_kept < 1/2) = "
-                     f"{post.prob_kept_error_below_half:.4f}")
+        if post.condition == "pooled":
+            lines.append(f"Model-free check (Prop. E.3: kept wrong < kept right): P(p_kept < 1/2) = "
+                         f"{post.prob_kept_error_below_half:.4f}")
+        else:
+            lines.append(f"Model-free check (Prop. E.4: kept wrong < kept right in each true class): "
+                         f"P(p_kept0 < 1/2 and p_kept1 < 1/2) = {post.prob_kept_error_below_half:.4f}")
         lines.append(f"Verdict at {self.decision_level:g}: {_VERDICT_TEXT[self.verdict]}")
         if self.rows_needed is not None:
             need = "more data will not decide it (margin mean 0)" if math.isinf(self.rows_needed) \
@@ -327,6 +341,10 @@ def _tabulate(vals: dict[str, np.ndarray], mode: str, conf: float, s_alpha: floa
             rates[key] = _rate(key, meaning[key], int((q & g).sum()), int(g.sum()), conf)
             counts[f"n_{k}{l}_kept"] = int((q & g).sum())
             counts[f"n_{k}{l}_dropped"] = int((~q & g).sum())
+        for k in (0, 1):  # Prop. E.4 (b = 0) compares kept-wrong with kept-right within each true class
+            kept_k = q & (y == k)
+            rates[f"p_kept{k}"] = _rate(f"p_kept{k}", f"P(y' != y | kept, y={k})", int((kept_k & wrong).sum()),
+                                        int(kept_k.sum()), conf)
         tables = {k: [[rates[a].successes, rates[a].trials - rates[a].successes] for a in pair]
                   for k, pair in (("phi", ("phi0", "phi1")), ("psi", ("psi01", "psi10")))}
         # The paper's eq. (14) also assumes P(y' != y | y = k) = p for both classes: tested, reported, not
@@ -342,34 +360,51 @@ def _tabulate(vals: dict[str, np.ndarray], mode: str, conf: float, s_alpha: floa
     return rates, counts, symmetry
 
 
-def _posterior(rates: dict, model: str, prior: tuple[float, float], n_draws: int, seed, conf: float) -> Posterior:
+def _posterior(rates: dict, model: str, condition: str, prior: tuple[float, float], n_draws: int, seed,
+               conf: float) -> Posterior:
     """Beta-binomial posterior of the model's rates (independent Betas), summarized by Monte Carlo."""
     a0, b0 = prior
     params = ("p", "phi", "psi") if model == "symmetric" else ("p", "phi0", "phi1", "psi01", "psi10")
     rng = np.random.default_rng(seed)
     draws = {k: rng.beta(a0 + rates[k].successes, b0 + rates[k].trials - rates[k].successes, size=n_draws)
              for k in params}
-    p_star_draws = _p_star(draws, model)
+    p_star_draws = _p_star(draws, model, condition)
     margin_draws = p_star_draws - draws["p"]
     prob = float((margin_draws > 0).mean())
     tail = (1 - conf) / 2
     return Posterior(
-        prior=(a0, b0), model=model, n_draws=n_draws, seed=seed, prob_p_below_p_star=prob,
+        prior=(a0, b0), model=model, condition=condition, n_draws=n_draws, seed=seed, prob_p_below_p_star=prob,
         mc_standard_error=math.sqrt(max(prob * (1 - prob), 1.0 / n_draws) / n_draws),
         p_star_mean=float(p_star_draws.mean()),
         p_star_interval=tuple(float(x) for x in np.quantile(p_star_draws, [tail, 1 - tail])),
         margin_mean=float(margin_draws.mean()), margin_sd=float(margin_draws.std(ddof=1)),
         margin_interval=tuple(float(x) for x in np.quantile(margin_draws, [tail, 1 - tail])),
-        # Beta posterior of P(y' != y | kept) at 1/2: exact (regularized incomplete beta), no sampling.
-        prob_kept_error_below_half=float(special.betainc(a0 + rates["p_kept"].successes,
-                                                         b0 + rates["p_kept"].trials - rates["p_kept"].successes, 0.5)),
+        prob_kept_error_below_half=_kept_check(rates, condition, a0, b0),
     )
 
 
-def _p_star(rates: Mapping[str, float | np.ndarray], model: str):
-    """p* of Thm. 3.2 / D.3 (symmetric) or of Prop. E.3 (class-dependent, pooled), from the theory."""
+def _kept_check(rates: dict, condition: str, a0: float, b0: float) -> float:
+    """Posterior probability that kept-wrong < kept-right (pooled: Prop. E.3; in each true class: E.4).
+
+    Beta posteriors of the kept error rates evaluated at 1/2 (regularized incomplete beta): exact, no
+    sampling. The two classes use disjoint rows, so their posteriors are independent and multiply.
+    """
+    keys = ("p_kept",) if condition == "pooled" else ("p_kept0", "p_kept1")
+    prob = 1.0
+    for k in keys:
+        r = rates[k]
+        prob *= float(special.betainc(a0 + r.successes, b0 + r.trials - r.successes, 0.5))
+    return prob
+
+
+def _p_star(rates: Mapping[str, float | np.ndarray], model: str, condition: str = "pooled"):
+    """p* from the theory: Thm. 3.2 / D.3 (symmetric; both conditions agree), Prop. E.3 (class-dependent,
+    pooled: Gram structure b = -a) or Prop. E.4 (class-dependent, per class: b = 0, the smaller of the
+    two class breakdown points, below which both classes are learned)."""
     if model == "symmetric":
         return breakdown_point(rates["phi"], rates["psi"])
+    if condition == "per-class":
+        return np.minimum(*per_class_breakdown_points(rates["phi0"], rates["phi1"], rates["psi01"], rates["psi10"]))
     return pooled_breakdown_point(rates["phi0"], rates["phi1"], rates["psi01"], rates["psi10"])
 
 
@@ -383,6 +418,7 @@ def audit(
     fmt: str | None = None,
     missing: str = "refuse",
     model: str = "auto",
+    condition: str = "pooled",
     prior: tuple[float, float] = (0.5, 0.5),
     confidence: float = 0.95,
     decision_level: float = 0.95,
@@ -400,13 +436,15 @@ def audit(
 
     ``missing``: "refuse" (default: any missing or NaN value is an error) or "drop" (rows with a
     missing value are dropped, and their number is reported). ``model``: "auto" (symmetric unless
-    the Fisher tests reject symmetry), "symmetric" or "class". ``prior``: Beta(a, b) on each rate,
+    the Fisher tests reject symmetry), "symmetric" or "class". ``condition``: "pooled" (Prop. E.3,
+    Gram structure b = -a, default) or "per-class" (Prop. E.4, b = 0). ``prior``: Beta(a, b) on each rate,
     default Jeffreys (0.5, 0.5). Posterior by ``n_draws`` Monte Carlo draws from ``seed``.
     Raises ``ValueError`` for bad input (missing columns, non-binary values, empty data, all rows
     pruned, missing values under "refuse").
     """
     check_choice("missing", missing, MISSING_POLICIES)
     check_choice("model", model, MODELS)
+    check_choice("condition", condition, CONDITIONS)
     conf = float(check_in_interval("confidence", confidence, 0, 1, low_open=True, high_open=True))
     level = float(check_in_interval("decision_level", decision_level, 0.5, 1, low_open=True, high_open=True))
     s_alpha = float(check_in_interval("symmetry_alpha", symmetry_alpha, 0, 1, low_open=True, high_open=True))
@@ -446,9 +484,11 @@ def audit(
     chosen = model
     if model == "auto":
         chosen = "symmetric" if symmetry is None or symmetry.consistent else "class"
-    posterior = _posterior(rates, chosen, (a0, b0), n_draws, seed, conf)
+    if mode == "correctness" and condition == "per-class":
+        raise ValueError("condition must be 'pooled' in correctness-flag mode (no classes), got 'per-class'")
+    posterior = _posterior(rates, chosen, condition, (a0, b0), n_draws, seed, conf)
     prob = posterior.prob_p_below_p_star
-    p_star, margin = _plug_in(rates, chosen)
+    p_star, margin = _plug_in(rates, chosen, condition)
     if prob >= level:
         verdict, rows_needed = "improves", None
     elif prob <= 1 - level:
@@ -467,9 +507,13 @@ def audit(
         notes.append(f"the error rate may differ between true classes (Fisher exact p-value "
                      f"{symmetry.p_value_error_by_class:.2g} < {s_alpha:g}); the paper's eq. (14) assumes it does not: "
                      "if it does, trust P(p_kept < 1/2) (Prop. E.3 itself) over P(p < p*)")
-    if chosen == "class":
+    if chosen == "class" and condition == "pooled":
         notes.append("class-dependent model: p* = (phi0 + phi1) / (phi0 + phi1 + psi01 + psi10), the pooled "
                      "condition of Prop. E.3 (Gram structure b = -a, e.g. the Gaussian mixture)")
+    if chosen == "class" and condition == "per-class":
+        notes.append("class-dependent model: p* = min(phi0 / (phi0 + psi01), phi1 / (phi1 + psi10)), the "
+                     "per-class conditions of Prop. E.4 (Gram structure b = 0); between the two class breakdown "
+                     "points one class is learned and the other flipped")
     notes.append("the verdict is the paper's infinite-sample limit (Thm. D.3); it assumes rows are iid and the "
                  "error rate p does not depend on the class")
     return AuditResult(
@@ -480,13 +524,18 @@ def audit(
     )
 
 
-def _plug_in(rates: dict, model: str) -> tuple[float | None, float | None]:
+def _plug_in(rates: dict, model: str, condition: str = "pooled") -> tuple[float | None, float | None]:
     """p* and p* - p from the point estimates (None when a rate has no data or nothing is kept)."""
     keys = ("phi", "psi") if model == "symmetric" else ("phi0", "phi1", "psi01", "psi10")
     est = {k: rates[k].estimate for k in keys}
-    if any(v is None for v in est.values()) or sum(est.values()) == 0:
+    if any(v is None for v in est.values()):
         return None, None
-    p_star = float(_p_star(est, model))
+    if model == "symmetric" or condition == "pooled":
+        if sum(est.values()) == 0:
+            return None, None
+    elif est["phi0"] + est["psi01"] == 0 or est["phi1"] + est["psi10"] == 0:
+        return None, None
+    p_star = float(_p_star(est, model, condition))
     return p_star, p_star - rates["p"].estimate
 
 

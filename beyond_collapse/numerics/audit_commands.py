@@ -33,6 +33,9 @@ def register(subparsers) -> None:
     p.add_argument("--model", choices=("auto", "symmetric", "class"), default="auto",
                    help="symmetric (phi, psi), class-dependent (phi0, phi1, psi01, psi10), or auto: symmetric unless "
                    "Fisher exact tests reject it (default)")
+    p.add_argument("--condition", choices=("pooled", "per-class"), default="pooled",
+                   help="breakdown condition for class-dependent rates: pooled (Prop. E.3, Gram structure b = -a, "
+                   "the Gaussian mixture; default) or per-class (Prop. E.4, b = 0)")
     p.add_argument("--prior", type=float, nargs=2, default=(0.5, 0.5), metavar=("A", "B"),
                    help="Beta(A, B) prior on each rate (default Jeffreys 0.5 0.5)")
     p.add_argument("--confidence", type=float, default=0.95, help="level of the intervals (default 0.95)")
@@ -108,6 +111,7 @@ def _run_audit(args) -> int:
     result = audit(
         args.file, true_col=args.true_col, syn_col=args.syn_col, kept_col=args.kept_col,
         correct_col=args.correct_col, fmt=args.format, missing=args.missing, model=args.model,
+        condition=args.condition,
         prior=tuple(args.prior), confidence=args.confidence, decision_level=args.decision_level,
         symmetry_alpha=args.symmetry_alpha, n_draws=args.draws, seed=args.seed,
     )

@@ -80,7 +80,7 @@ def _gl(n):
     return (x + 1) / 2, w / 2
 
 
-def _posterior_quadrature(rates, model, prior=(0.5, 0.5), nodes=64):
+def _posterior_quadrature(rates, model, prior=(0.5, 0.5), nodes=64, condition="pooled"):
     """P(p < p*) = E[F_p(p*)] over the keep-rate posteriors, F_p the Beta CDF of p's posterior.
 
     Integrating F_p(p*) (smooth, values in [0, 1]) over the keep rates in quantile coordinates with
@@ -99,23 +99,29 @@ def _posterior_quadrature(rates, model, prior=(0.5, 0.5), nodes=64):
     for ax, wt in enumerate(np.meshgrid(*[w] * len(names), indexing="ij")):
         weights = weights * wt
     if model == "symmetric":
-        good, bad = grids
-    else:
-        good, bad = grids[0] + grids[1], grids[2] + grids[3]
-    return float((weights * special.betainc(*post("p"), good / (good + bad))).sum())
+        p_star = grids[0] / (grids[0] + grids[1])
+    elif condition == "pooled":  # Prop. E.3
+        p_star = (grids[0] + grids[1]) / (grids[0] + grids[1] + grids[2] + grids[3])
+    else:  # Prop. E.4: both classes, phi0 against psi01 and phi1 against psi10
+        p_star = np.minimum(grids[0] / (grids[0] + grids[2]), grids[1] / (grids[1] + grids[3]))
+    return float((weights * special.betainc(*post("p"), p_star)).sum())
 
 
-@pytest.mark.parametrize("model", ["symmetric", "class"])
-def test_posterior_probability_matches_quadrature(model):
+@pytest.mark.parametrize("model,condition", [("symmetric", "pooled"), ("class", "pooled"), ("class", "per-class")])
+def test_posterior_probability_matches_quadrature(model, condition):
     cells = {(0, 0, 1): 20, (0, 0, 0): 10, (1, 1, 1): 14, (1, 1, 0): 11,
              (0, 1, 1): 12, (0, 1, 0): 9, (1, 0, 1): 13, (1, 0, 0): 11}
-    res = audit(_from_counts(cells), model=model, n_draws=400_000, seed=3)
-    ref = _posterior_quadrature(res.rates, model, nodes=48 if model == "symmetric" else 20)
-    ref_fine = _posterior_quadrature(res.rates, model, nodes=96 if model == "symmetric" else 28)
-    assert abs(ref - ref_fine) < 2e-4  # the reference itself has converged
+    if condition == "per-class":  # move class 1's kept wrong rows so that the two class points differ
+        cells.update({(1, 0, 1): 6, (1, 0, 0): 18})
+    res = audit(_from_counts(cells), model=model, condition=condition, n_draws=400_000, seed=3)
+    coarse, fine = (48, 96) if model == "symmetric" else (20, 28)
+    ref = _posterior_quadrature(res.rates, model, nodes=coarse, condition=condition)
+    ref_fine = _posterior_quadrature(res.rates, model, nodes=fine, condition=condition)
+    # The reference has converged (the min() kink in the per-class integrand slows it down).
+    assert abs(ref - ref_fine) < (2e-4 if condition == "pooled" else 1e-3)
     prob = res.posterior.prob_p_below_p_star
     assert 0.1 < prob < 0.9  # a case where the answer is not trivially 0 or 1
-    assert abs(prob - ref_fine) < 4 * res.posterior.mc_standard_error + 2e-4
+    assert abs(prob - ref_fine) < 4 * res.posterior.mc_standard_error + abs(ref - ref_fine) + 2e-4
 
 
 @given(rlhf_parameters(eps=0.05))
@@ -152,6 +158,10 @@ def test_plug_in_p_star_is_the_theorem_formula():
     good, bad = r["phi0"] + r["phi1"], r["psi01"] + r["psi10"]
     assert res.p_star == pytest.approx(good / (good + bad), rel=1e-14)
     assert res.margin == pytest.approx(good / (good + bad) - r["p"], rel=1e-13)
+    per = audit(_from_counts(CELLS), model="class", condition="per-class")
+    # Prop. E.4 solved for p by hand, class by class: p psi_kl = (1 - p) phi_k.
+    per_ref = min(r["phi0"] / (r["phi0"] + r["psi01"]), r["phi1"] / (r["phi1"] + r["psi10"]))
+    assert per.p_star == pytest.approx(per_ref, rel=1e-14)
     sym = audit(_from_counts(CELLS), model="symmetric")
     assert sym.p_star == pytest.approx(1 / (1 + sym.rates["psi"].estimate / sym.rates["phi"].estimate), rel=1e-14)
 
@@ -297,6 +307,14 @@ def test_model_free_kept_check_and_error_by_class():
     # Error rate by true class: class 0 has 23 wrong of 75 rows, class 1 has 27 wrong of 80.
     assert res.symmetry.p_value_error_by_class == pytest.approx(_fisher_two_sided([[23, 52], [27, 53]]), rel=1e-9)
     assert not any("may differ between true classes" in n for n in res.notes)
+    # Per-class check (Prop. E.4): kept error below 1/2 in each true class, the two posteriors independent.
+    per = audit(_from_counts(CELLS), condition="per-class")
+    with mpmath.workdps(30):
+        ref_per = 1
+        for k_w, k_r in ((14, 40), (11, 35)):  # kept wrong / kept right with true class 0, then 1
+            a, b = 0.5 + k_w, 0.5 + k_r
+            ref_per *= mpmath.quad(lambda x: x ** (a - 1) * (1 - x) ** (b - 1), [0, 0.5]) / mpmath.beta(a, b)
+    assert per.posterior.prob_kept_error_below_half == pytest.approx(float(ref_per), rel=1e-12)
     lopsided = dict(CELLS)
     lopsided.update({(0, 1, 1): 60, (0, 1, 0): 40, (1, 0, 1): 1, (1, 0, 0): 1})
     assert any("may differ between true classes" in n for n in audit(_from_counts(lopsided)).notes)
