@@ -9,8 +9,8 @@ adds positive terms only, so the relative error stays near machine precision:
   ``Phi2 = Phi(h) Phi(k) + (1/2pi) int_{acos rho}^{pi/2} exp(-E(v)) dv`` with ``s = cos v`` the
   intermediate correlation and ``E = (h^2 + k^2 - 2 h k s) / (2 (1 - s^2))`` written as a sum of
   non-negative terms (no cancellation near ``s = 1``).
-- ``rho < 0``: the same identity subtracts, so it is used only when that loses at most 3 bits;
-  otherwise ``Phi2 = int_{-inf}^{h} phi(x) Phi((k - rho x)/sqrt(1 - rho^2)) dx`` (positive
+- ``rho < 0``: the same identity subtracts, as does ``Phi2(h, k; rho) = Phi(h) - Phi2(h, -k; -rho)``;
+  either is used only when it loses at most 3 bits, otherwise ``Phi2 = int_{-inf}^{h} phi(x) Phi((k - rho x)/sqrt(1 - rho^2)) dx`` (positive
   integrand).
 - ``rho = 1``: ``Phi(min(h, k))``; ``rho = -1``: ``P(-k <= X <= h)``, computed without cancellation.
 
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 import numba
 import numpy as np
 
@@ -36,6 +37,10 @@ from beyond_collapse._validation import as_float_array, check_in_interval, scala
 __all__ = ["normal_cdf", "bivariate_normal_cdf"]
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
+# Rounding error of _SQRT1_2: with it, Phi's erfc argument is corrected to full precision.
+with mpmath.workdps(40):
+    _SQRT1_2_LO = float(1 / mpmath.sqrt(2) - mpmath.mpf(_SQRT1_2))
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 _GL20_X, _GL20_W = np.polynomial.legendre.leggauss(20)
@@ -67,8 +72,27 @@ _jit = numba.njit(cache=True, fastmath=False)
 
 @_jit
 def _phi(x):
-    """Standard normal CDF; erfc keeps relative accuracy in the lower tail."""
-    return 0.5 * math.erfc(-x * _SQRT1_2)
+    """Standard normal CDF, relative error ~1e-16 also far in the lower tail.
+
+    erfc has relative accuracy, but rounding its argument ``u = -x / sqrt 2`` costs a relative
+    error ``2 u^2 eps`` (1e-13 at x = -30); the exact rounding error ``delta`` of ``u`` (Dekker's
+    two-product plus the rounding of 1/sqrt 2) gives the first-order correction
+    ``erfc(u + delta) = erfc(u) - delta 2/sqrt(pi) exp(-u^2)``.
+    """
+    if x > -1.0:
+        return 0.5 * math.erfc(-x * _SQRT1_2)
+    a = -x
+    u = a * _SQRT1_2
+    # Dekker split of a and of the constant (27-bit halves) for the exact product error.
+    t = 134217729.0 * a
+    a_hi = t - (t - a)
+    a_lo = a - a_hi
+    t = 134217729.0 * _SQRT1_2
+    c_hi = t - (t - _SQRT1_2)
+    c_lo = _SQRT1_2 - c_hi
+    err = ((a_hi * c_hi - u) + a_hi * c_lo + a_lo * c_hi) + a_lo * c_lo
+    delta = err + a * _SQRT1_2_LO
+    return 0.5 * (math.erfc(u) - delta * _TWO_OVER_SQRT_PI * math.exp(-u * u))
 
 
 @_jit
@@ -106,16 +130,31 @@ def _exponent_v(h, k, v):
 
 
 @_jit
-def _x_integrand(x, h, k, rho, sigma):
-    return math.exp(-0.5 * x * x) * _phi((k - rho * x) / sigma)
+def _mills(z):
+    """phi(z) / Phi(z), by the Laplace continued fraction for z < -5 (no underflow)."""
+    if z > -5.0:
+        return math.exp(-0.5 * z * z) * _INV_SQRT_2PI / _phi(z)
+    a = -z
+    frac = a
+    for j in range(40, 0, -1):
+        frac = a + j / frac
+    return frac
+
+
+@_jit
+def _log_phi(z):
+    """log Phi(z), finite far into the lower tail (Mills ratio below z = -30)."""
+    if z > -30.0:
+        return math.log(_phi(z))
+    return -0.5 * z * z - math.log(_mills(z)) - 0.5 * math.log(2.0 * math.pi)
 
 
 @_jit
 def _integrand(kind, x, h, k, rho, sigma, shift):
-    """kind 0: exp(shift - E(x)) (Plackett, variable v); kind 1: phi(x) Phi(...) * e^shift * sqrt(2pi)."""
+    """kind 0: exp(shift - E(x)) (Plackett, variable v); kind 1: exp(shift) phi(x) Phi(.) sqrt(2 pi)."""
     if kind == 0:
         return math.exp(shift - _exponent_v(h, k, x))
-    return math.exp(shift) * _x_integrand(x, h, k, rho, sigma)
+    return math.exp(shift - 0.5 * x * x + _log_phi((k - rho * x) / sigma))
 
 
 @_jit
@@ -130,7 +169,13 @@ def _gk15(kind, a, b, h, k, rho, sigma, shift):
         res_k += _WGK[j] * f
         if j % 2 == 1:
             res_g += _WG[j // 2] * f
-    return res_k * half, abs((res_k - res_g) * half)
+    err = abs((res_k - res_g) * half)
+    # |K15 - G7| bounds G7's error, far above K15's own. Below the integrand's rounding noise
+    # (exponents of size |shift| carry absolute error ~ |shift| eps) it is noise, and chasing it
+    # would split panels forever.
+    if err <= (4e-15 + 2e-15 * abs(shift)) * abs(res_k * half):
+        err = 0.0
+    return res_k * half, err
 
 
 @_jit
@@ -155,6 +200,8 @@ def _adaptive(kind, points, n_points, h, k, rho, sigma, shift):
             total_err += err[i]
             if err[i] > err[worst]:
                 worst = i
+        if not math.isfinite(total_err):
+            return math.nan
         if total_err <= _RTOL * total or n + 1 >= _MAX_INTERVALS or total_err == 0.0:
             return total
         a, b = lo[worst], hi[worst]
@@ -220,18 +267,6 @@ def _plackett(h, k, v_lo, v_hi, allow_fast):
 
 
 @_jit
-def _mills(z):
-    """phi(z) / Phi(z), by the Laplace continued fraction for z < -5 (no underflow)."""
-    if z > -5.0:
-        return math.exp(-0.5 * z * z) * _INV_SQRT_2PI / _phi(z)
-    a = -z
-    frac = a
-    for j in range(40, 0, -1):
-        frac = a + j / frac
-    return frac
-
-
-@_jit
 def _x_integral(h, k, rho, sigma):
     """int_{-inf}^{h} phi(x) Phi((k - rho x)/sigma) dx for rho < 0 (log-concave, increasing on x <= 0)."""
     top = min(h, 0.0)
@@ -268,10 +303,10 @@ def _x_integral(h, k, rho, sigma):
     n += 1
     pts = np.sort(points[:n])
     # Scale by the integrand at `top` (its value can be far below the smallest double otherwise).
-    log_ref = -0.5 * top * top
-    g = _phi((k - rho * top) / sigma)
-    if g > 0.0:
-        log_ref += math.log(g)
+    log_ref = -0.5 * top * top + _log_phi((k - rho * top) / sigma)
+    # The integrand never exceeds exp(log Phi(z(h))) (z increases with x); below that, underflow.
+    if _log_phi(z_h) + math.log(h - a) < -746.0:
+        return 0.0
     total = _adaptive(1, pts, n, h, k, rho, sigma, -log_ref)
     return total * math.exp(log_ref) * _INV_SQRT_2PI
 
@@ -298,6 +333,13 @@ def _bvn_scalar(h, k, rho):
     if rho >= -0.925:
         res = base - _plackett(h, k, 0.5 * math.pi, math.acos(rho), True)
         if res >= 0.125 * base and base > 1e-290:
+            return res
+    # Phi2(h, k; rho) = Phi(h) - Phi2(h, -k; -rho): usable when it cancels at most 3 bits.
+    lo, hi = (h, k) if h <= k else (k, h)
+    p_lo = _phi(lo)
+    if p_lo > 1e-290:
+        res = p_lo - (_phi(lo) * _phi(-hi) + _plackett(lo, -hi, math.acos(-rho), 0.5 * math.pi, -rho <= 0.925))
+        if res >= 0.125 * p_lo:
             return res
     sigma = math.sqrt((1.0 - rho) * (1.0 + rho))
     # Integrate over the variable with the smaller upper limit: its range holds all the mass.
