@@ -116,7 +116,7 @@ def _():
        "App. E.3, eq. (45)", "symbolic")
 def _():
     s, g = _step("E3.symmetric_threshold"), _step("E3.condition45")
-    ok = bool(s.equal and g.equal and s.extra["slope_negative"])
+    ok = bool(s.equal and g.extra["numerator_is_45"] and g.extra["denominator_positive"] and s.extra["slope_negative"])
     return verdict(ok, f"sympy: B argument decreasing in B, root {_short(s.derived)}; root - 1/2 = {_short(g.derived)}")
 
 
@@ -142,6 +142,13 @@ def _():
     involves_00 = N00 in s.derived[1].free_symbols
     return ("erratum" if involves_00 else "verified",
             f"the D threshold {_short(s.derived[1])} involves N00: true label 0 correctly labelled, not label 1")
+
+
+@claim("E.50-51-pairing", "Prop. E.4 (b = 0): C, B are governed by N10 < N11 (50) and D, A by N01 < N00 (51)",
+       "App. E.3, Prop. E.4, eqs. (50)-(51)", "symbolic", expected="erratum")
+def _():
+    return _differs("E3.skewed_dependence", "with b = 0 the B equation involves only N10, N11 and the D equation "
+                    "only N01, N00 (sympy free symbols); A = 1 - B, C = 1 - D")
 
 
 @claim("E.55-identity", "(1-t)/(1+t) = 1 - eps with eps = 2t/(1+t)", "App. E.4, eq. (55)", "symbolic")

@@ -101,8 +101,10 @@ def _is_zero(expr) -> bool:
 
 
 def _same(x, y) -> bool:
-    """Symbolic equality of two expressions / tuples of expressions / linear relationals."""
-    if isinstance(x, tuple):
+    """Symbolic equality of two expressions / tuples of expressions / linear relationals / sets."""
+    if isinstance(x, sp.Set) or isinstance(y, sp.Set):
+        return x == y
+    if isinstance(x, (tuple, sp.Tuple)):
         return len(x) == len(y) and all(_same(u, v) for u, v in zip(x, y))
     if isinstance(x, sp.Rel) or isinstance(y, sp.Rel):
         # compare relationals as "lhs - rhs" with the same orientation
@@ -288,9 +290,12 @@ def _limit_and_cases(steps: list[Step], e1: dict) -> dict:
                        "b = -a: B <= 1/2 iff B >= this threshold (the B argument decreases in B)",
                        threshold, printed=(N11 + N00) / Ntot, slope_negative=bool(slope.is_negative)))
     gap = sp.factor(sp.together(threshold - sp.Rational(1, 2)))
+    # the denominator 2 N_kept is positive, so the sign of the gap is that of (45)'s difference
+    numer, denom = sp.fraction(gap)
     steps.append(_step("E3.condition45", "eq. (45)",
-                       "threshold - 1/2: positive iff N10 + N01 < N11 + N00 (Prop. E.3)",
-                       gap, printed=((N11 + N00) - (N10 + N01)) / (2 * Ntot)))
+                       "threshold - 1/2: positive iff N10 + N01 < N11 + N00 (Prop. E.3)", gap,
+                       numerator_is_45=_is_zero(numer - ((N11 + N00) - (N10 + N01))),
+                       denominator_positive=bool(denom.is_positive)))
 
     # Skewed case b = 0: each equation involves one pair of counts only.
     argB_0, argD_0 = argB.subs(b, 0), argD.subs(b, 0)
@@ -304,14 +309,17 @@ def _limit_and_cases(steps: list[Step], e1: dict) -> dict:
                        "b = 0: B <= 1/2 iff B >= N11/(N11+N10); D >= 1/2 iff D <= N01/(N01+N00)",
                        (thrB, thrD), printed=(N11 / (N11 + N10), N01 / (N01 + N00)),
                        slopes_negative=(bool(sp.diff(argB_0, Bc).is_negative), bool(sp.diff(argD_0, Dc).is_negative))))
-    steps.append(Step("E3.skewed_dependence", "Prop. E.4, eqs. (50)-(51)",
-                      "b = 0: counts each equation depends on ({A,B} vs {C,D})",
-                      sp.Tuple(sp.FiniteSet(*sorted(argB_0.free_symbols & set(N.values()), key=str)),
-                               sp.FiniteSet(*sorted(argD_0.free_symbols & set(N.values()), key=str))),
-                      sp.Tuple(sp.FiniteSet(N11, N10), sp.FiniteSet(N01, N00)),
-                      (argB_0.free_symbols & set(N.values())) == {N11, N10}
-                      and (argD_0.free_symbols & set(N.values())) == {N01, N00},
-                      note="so B, A = 1 - B are governed by N10 < N11 and D, C = 1 - D by N01 < N00"))
+    # Which counts govern each script letter (A = 1 - B, C = 1 - D): derived, and as paired by (50)-(51).
+    counts = set(N.values())
+    depB = sp.FiniteSet(*(argB_0.free_symbols & counts))
+    depD = sp.FiniteSet(*(argD_0.free_symbols & counts))
+    pair_10_11, pair_01_00 = sp.FiniteSet(N10, N11), sp.FiniteSet(N01, N00)
+    steps.append(_step("E3.skewed_dependence", "Prop. E.4, eqs. (50)-(51)",
+                       "b = 0: the counts governing (A, B, C, D); printed: (50) pairs C, B with N10 < N11 and "
+                       "(51) pairs D, A with N01 < N00",
+                       sp.Tuple(depB, depB, depD, depD),
+                       printed=sp.Tuple(pair_01_00, pair_10_11, pair_10_11, pair_01_00),
+                       note="derived: A, B follow N10 < N11 and C, D follow N01 < N00"))
     return {"limit_args": lim_args, "argB": argB, "argD": argD}
 
 
