@@ -10,7 +10,7 @@ from scipy import stats
 
 from beyond_collapse.proofs_check._base import claim, verdict
 
-_MC_SAMPLES = 400_000
+_MC_SAMPLES = 200_000
 # (theta_gen, theta_prune, theta) triples, all realizable (|tg - tp| <= th <= min(tg + tp, 2 pi - tg - tp)).
 _TRIPLES = ((0.3, 0.2, 0.4), (1.0, 0.5, 0.9), (0.6, 1.4, 1.1), (2.0, 0.7, 1.6))
 
