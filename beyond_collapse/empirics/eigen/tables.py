@@ -131,6 +131,9 @@ def plot_results(results: dict, path: str | Path) -> Path:
                  label=f"oracle best, tau={t}")
         ax1.plot(beams, [100 * results["table1"][str(k)]["most_likely"][t] for k in beams], "s--", color=color,
                  label=f"most likely, tau={t}")
+    ax1.set_xscale("log")
+    ax1.set_xticks(beams, [str(k) for k in beams])
+    ax1.minorticks_off()
     ax1.set(xlabel="beam size k", ylabel="accuracy (%)", title=f"Table 1 ({results['profile']} profile)")
     ax1.legend(fontsize=7)
     keys = ["generator"] + [k for k in results["table2"] if not k.startswith("data_selection_")]
@@ -140,8 +143,8 @@ def plot_results(results: dict, path: str | Path) -> Path:
         ax2.bar([j + i * width for j in range(len(keys))], [100 * (v.get(t) or 0) for v in vals], width,
                 label=f"tau={t}")
     ax2.set_xticks([j + width * (len(taus) - 1) / 2 for j in range(len(keys))],
-                   [row_name(k).replace("Label selection, ", "") for k in keys], rotation=30, ha="right", fontsize=7)
-    ax2.set(ylabel="greedy accuracy (%)", title="Table 2: retrained from scratch")
+                   [row_name(k).replace("Label selection, ", "label sel. ") for k in keys], rotation=30, ha="right", fontsize=7)
+    ax2.set(ylabel="greedy accuracy (%)", title=f"Table 2: retrained from scratch ({results['profile']} profile)")
     ax2.legend(fontsize=7)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
