@@ -154,3 +154,18 @@ def test_per_class_condition_option(tmp_path, capsys):
     assert (d["rates"]["p_kept1"]["successes"], d["rates"]["p_kept1"]["trials"]) == (3, 31)
     assert _run(["audit", str(path), "--correct-col", "y_true", "--condition", "per-class"]) == 2
     assert "condition must be 'pooled'" in capsys.readouterr().err
+
+
+def test_docs_worked_example_output_is_current(tmp_path, capsys):
+    # docs/audit.md shows the output of these two commands; regenerate it and compare line by line.
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "audit.md").read_text()
+    shown = docs.split("$ beyond-collapse audit good.csv\n", 1)[1].split("```", 1)[0].splitlines()
+    path = tmp_path / "good.csv"
+    assert main(["audit-simulate", "--out", str(path), "--rows", "300", "--seed", "1",
+                 "--theta-prune", "1.5", "--theta", "1.5"]) == 0
+    capsys.readouterr()
+    assert main(["audit", str(path)]) == 0
+    got = capsys.readouterr().out.splitlines()
+    assert got[1:] == shown[1:]  # line 0 names the file's path

@@ -244,8 +244,8 @@ class AuditResult:
         c = int(self.confidence * 100) if float(self.confidence * 100).is_integer() else self.confidence * 100
         lines.append(f"Estimates (exact Clopper-Pearson {c}% intervals):")
         for r in self.rates.values():
-            est = "  n/a  " if r.estimate is None else f"{r.estimate:.4f}"
-            lines.append(f"  {r.name:<7}{est}  [{r.ci_low:.4f}, {r.ci_high:.4f}]  "
+            est = "n/a" if r.estimate is None else f"{r.estimate:.4f}"
+            lines.append(f"  {r.name:<8}{est:>6}  [{r.ci_low:.4f}, {r.ci_high:.4f}]  "
                          f"{r.successes}/{r.trials}  {r.meaning}")
         if self.symmetry is not None:
             s = self.symmetry
