@@ -14,7 +14,10 @@ def _step(key):
 
 
 def _short(expr, n: int = 160) -> str:
-    text = " ".join(str(expr).replace("\\", "").split())
+    """Plain one-line text of a sympy object: LaTeX-named symbols lose their markup (N_{10} -> N10,
+    \\mathcal{B} -> B, the script letter)."""
+    text = str(expr).replace("\\mathcal{", "").replace("\\", "").replace("_{", "").replace("{", "").replace("}", "")
+    text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 3] + "..."
 
 

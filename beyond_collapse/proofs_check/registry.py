@@ -81,13 +81,15 @@ def run_claims(ids: list[str] | None = None, progress: bool = False) -> list[Cla
 
 def format_table(results: list[ClaimResult], markdown: bool = False) -> str:
     """A table with columns claim, source, method, status, evidence (``!`` marks unexpected status)."""
+    def md(text: str) -> str:  # table cells: no pipes, and keep * and _ from turning into emphasis
+        return text.replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
+
     rows = []
     for r in results:
         status = r.status if r.ok else f"{r.status} (expected {r.claim.expected})"
         if markdown:
-            ev = r.evidence.replace("|", "\\|")
-            rows.append(f"| `{r.claim.id}` | {r.claim.source} | {r.claim.method} | {'' if r.ok else '**'}{status}"
-                        f"{'' if r.ok else '**'} | {r.claim.statement.replace('|', chr(92) + '|')} — {ev} |")
+            rows.append(f"| `{r.claim.id}` | {md(r.claim.source)} | {r.claim.method} | {'' if r.ok else '**'}{status}"
+                        f"{'' if r.ok else '**'} | {md(r.claim.statement)} — {md(r.evidence)} |")
         else:
             rows.append((("  " if r.ok else "! ") + r.claim.id, r.claim.source, r.claim.method, status, r.evidence))
     if markdown:
