@@ -85,8 +85,9 @@ def rlhf_parameters(*, side: str | None = None, eps: float = 0.0) -> st.SearchSt
 
     ``side="below"`` draws p < p_-(t) (the theorem predicts 100% accuracy), ``side="above"`` draws
     p > p_+(t) (it predicts 0%), ``None`` any p. The thresholds come from
-    ``beyond_collapse.theory.breakdown_bounds``. ``eps`` keeps phi, psi, t (and p from the
-    thresholds) at least that far from the ends of their ranges.
+    ``beyond_collapse.theory.breakdown_bounds``. ``eps`` keeps phi, psi, t at least that far from 0
+    and 1; with ``side`` it keeps p a fraction ``eps`` of the way inside (0, p_-(t)) or (p_+(t), 1),
+    without it p lies in [0, 1 - eps].
     """
     if side is not None:
         check_choice("side", side, ("below", "above"))
@@ -113,7 +114,8 @@ def rlhf_parameters(*, side: str | None = None, eps: float = 0.0) -> st.SearchSt
 def class_dependent_parameters(*, eps: float = 0.0) -> st.SearchStrategy[ClassDependentParameters]:
     """General class-dependent pruning parameters (eqs. (14), (15)): p in [0, 1) and
     phi0, phi1, psi01, psi10 in [0, 1] with phi0 + phi1 > 0 (so the pooled breakdown point
-    (phi0 + phi1) / (phi0 + phi1 + psi01 + psi10) of Prop. E.3 is defined). ``eps`` keeps every
+    (phi0 + phi1) / (phi0 + phi1 + psi01 + psi10) of Prop. E.3 is defined; the per-class points of
+    Prop. E.4 also need phi_k + psi_kl > 0, which ``eps > 0`` guarantees). ``eps`` keeps every
     rate at least that far from 0 and 1.
     """
     eps = _check_eps(eps)
