@@ -204,9 +204,18 @@ def _():
 @claim("D.2-bijection", "for fixed p in (0,1), (phi, psi) <-> (p00, p01) is a bijection",
        "App. D.3, Remark D.2, eq. (18)", "symbolic")
 def _():
+    from beyond_collapse.theory import rlhf_from_kept
+
     s = _step("D.bijection")
-    return verdict(bool(s.equal) and s.extra["n_solutions"] == 1,
-                   f"sympy: unique inverse {_short(s.derived)} (a bijection only once p is fixed)")
+    # the theory package's inverse agrees with the sympy inverse at a sample point
+    p00, p01 = sorted(set().union(*(e.free_symbols for e in s.derived)) - {sp.Symbol("p", positive=True)}, key=str)
+    point = {sp.Symbol("p", positive=True): 0.3, p00: 0.2, p01: 0.06}
+    sym_val = tuple(float(e.subs(point)) for e in s.derived)
+    _, phi_t, psi_t = rlhf_from_kept(0.2, 0.06, p=0.3)
+    agree = max(abs(sym_val[0] - phi_t), abs(sym_val[1] - psi_t)) < 1e-14
+    return verdict(bool(s.equal) and s.extra["n_solutions"] == 1 and agree,
+                   f"sympy: unique inverse {_short(s.derived)} (a bijection only once p is fixed); "
+                   f"theory.rlhf_from_kept(0.2, 0.06, p=0.3) = ({phi_t:.6g}, {psi_t:.6g}) matches")
 
 
 @claim("D.14-kept-probabilities", "p_kk = (1-p) phi/2, p_kl = p psi/2 (k != l)", "App. D.3, eqs. (14), (18) (Sec. 3.2, eq. (4))",
