@@ -208,3 +208,27 @@ def _():
                    f"{gammas} (fits of eq. (1) up to 100, numerics.solve_kkt beyond): {', '.join(f'{e:.2e}' for e in errs)}; "
                    f"gamma * error = "
                    f"{', '.join(f'{v:.3f}' for v in scaled)} (O(1/gamma))")
+
+
+@claim("E.3-fresh-points", "b = -a, any gamma: a fresh point obeying Condition D.1 is classified correctly "
+       "(x.w = a s + b t has the sign of its class) iff N10 + N01 < N11 + N00 -- the printed equivalence, read "
+       "on test points rather than on the kept training rows", "App. E.3, Prop. E.3, eq. (45)", "numeric-hypothesis")
+def _():
+    from hypothesis import strategies as st
+
+    from beyond_collapse.numerics import solve_kkt
+
+    count = st.integers(0, 30)
+
+    def prop(x):
+        counts, a, log_gamma = x
+        P, Q = counts[0] + counts[3], counts[1] + counts[2]
+        sol = _single_threaded(solve_kkt, *counts, a, -a, 10.0**log_gamma)
+        both = (sol.margin1 > 0) and (sol.margin0 < 0)
+        assert both == (Q < P), (x, sol.margin1, sol.margin0)
+
+    strat = st.tuples(st.tuples(count, count, count, count).filter(lambda c: c[0] + c[3] != c[1] + c[2]),
+                      st.floats(0.05, 0.95), st.floats(-1.0, 3.0))
+    bad = for_all(strat, prop, max_examples=40)
+    return verdict(bad is None, bad or "40 hypothesis draws (counts 0..30, a, gamma in [0.1, 1e3]) with "
+                   "numerics.solve_kkt: fresh-point margins have the right signs iff N_bad < N_good")
