@@ -63,10 +63,10 @@ def main():
     calls = [0]
     orig = logistic_module._loss_grad
 
-    def counted(X_, *rest):
+    def counted(X_, *rest, **kw):
         if X_.shape[0] == X.shape[0]:
             calls[0] += 1
-        return orig(X_, *rest)
+        return orig(X_, *rest, **kw)
 
     logistic_module._loss_grad = counted
     ours = []
