@@ -232,3 +232,27 @@ def _():
     bad = for_all(strat, prop, max_examples=40)
     return verdict(bad is None, bad or "40 hypothesis draws (counts 0..30, a, gamma in [0.1, 1e3]) with "
                    "numerics.solve_kkt: fresh-point margins have the right signs iff N_bad < N_good")
+
+
+@claim("E.3-kept-rows-threshold", "b = -a, gamma -> oo at fixed counts, some mislabelled row kept (N10 + N01 > 0): "
+       "the kept training rows are all classified correctly iff N11 + N00 - (N10 + N01) > (1 - a)/a "
+       "(refinement in docs/ERRATA.md, 'Finite-N solvers'; with N10 + N01 = 0 they always are)",
+       "App. E.3, Prop. E.3, eq. (46)", "numeric-hypothesis")
+def _():
+    from hypothesis import strategies as st
+
+    from beyond_collapse.numerics import solve_kkt
+
+    count = st.integers(0, 30)
+    margin = 0.05  # keep P - Q away from the threshold, where the O(1/gamma) terms decide
+
+    def prop(x):
+        counts, a = x
+        P, Q = counts[0] + counts[3], counts[1] + counts[2]
+        sol = _single_threaded(solve_kkt, *counts, a, -a, 1e6)
+        assert (sol.train_accuracy == 1.0) == (P - Q > (1 - a) / a), (x, sol.train_accuracy)
+
+    strat = st.tuples(st.tuples(count, count, count, count), st.floats(0.05, 0.95)).filter(
+        lambda x: x[0][1] + x[0][2] > 0 and abs(x[0][0] + x[0][3] - x[0][1] - x[0][2] - (1 - x[1]) / x[1]) > margin)
+    bad = for_all(strat, prop, max_examples=40)
+    return verdict(bad is None, bad or "40 hypothesis draws (counts 0..30, a) at gamma = 1e6 with numerics.solve_kkt")
