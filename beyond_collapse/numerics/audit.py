@@ -46,7 +46,7 @@ import csv
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -409,7 +409,7 @@ def _p_star(rates: Mapping[str, float | np.ndarray], model: str, condition: str 
 
 
 def audit(
-    source,
+    source: str | os.PathLike | Mapping,
     *,
     true_col: str = "y_true",
     syn_col: str = "y_syn",
@@ -542,7 +542,7 @@ def _plug_in(rates: dict, model: str, condition: str = "pooled") -> tuple[float 
 # --------------------------------------------------------------------------- calibration
 
 def audit_calibration(
-    sample,
+    sample: Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray, np.ndarray]],
     truth: Mapping[str, float],
     *,
     n_rows: int,

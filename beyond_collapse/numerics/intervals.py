@@ -18,6 +18,7 @@ are a closed form.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special
 
 from beyond_collapse._validation import check_in_interval, scalar_or_array
@@ -42,7 +43,7 @@ def _alpha(confidence) -> float:
     return 1.0 - conf
 
 
-def clopper_pearson(k, n, confidence: float = 0.95):
+def clopper_pearson(k: ArrayLike, n: ArrayLike, confidence: float = 0.95):
     """Exact (Clopper-Pearson) two-sided interval for a binomial proportion.
 
     The lower bound is the p at which P(X >= k; n, p) = alpha/2 and the upper bound the p at which
@@ -63,7 +64,7 @@ def clopper_pearson(k, n, confidence: float = 0.95):
     return scalar_or_array(low), scalar_or_array(high)
 
 
-def wilson(k, n, confidence: float = 0.95):
+def wilson(k: ArrayLike, n: ArrayLike, confidence: float = 0.95):
     """Wilson score interval for a binomial proportion (Wilson, 1927).
 
     The set of p with |k/n - p| <= z sqrt(p (1-p) / n), z the two-sided normal quantile:
