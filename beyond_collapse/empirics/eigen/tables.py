@@ -197,7 +197,8 @@ def paper_claims(results: dict) -> list[dict]:
     """
     gen = results["generator"]["test"]
     n_test = gen["n"]
-    n_pool = results["profile_config"]["n_prompts"]
+    cfg = results["profile_config"]
+    n_pool = cfg.get("n_table1") or cfg["n_prompts"]  # Table 1 is measured on the first n_table1 prompts
     t2 = {k: v["best"] for k, v in results["table2"].items() if v.get("best")}
     t1 = results["table1"]
     beams = sorted(int(k) for k in t1)
