@@ -163,8 +163,9 @@ def results_markdown(results: dict, png_name: str | None = None) -> str:
         f"parameters; generator trained on {prof['n_train']:,} examples ({results['generator']['examples_seen']:,} "
         f"seen); {prof['n_prompts']:,} synthesis prompts; data selection at tau = {100 * prof['select_tau']:g}%; "
         f"wall time {results['wall_time_s'] / 60:.1f} min.",
-        "**Table 1** (generator on the synthesis prompts, % correct): oracle's best of all k beams vs the most "
-        "likely beam.\n\n" + table1_markdown(results),
+        f"**Table 1** (generator on the first {prof.get('n_table1') or prof['n_prompts']:,} synthesis prompts, "
+        "fresh matrices; % correct): the oracle's best of all k beams vs the most likely beam.\n\n"
+        + table1_markdown(results),
         "**Table 2** (new models trained from scratch on each synthesized data set with equal budget, greedy "
         "decoding on the test set, %; 'label acc.' is the fraction of the data set's labels within the first "
         "tolerance of the truth):\n\n" + table2_markdown(results),
