@@ -70,16 +70,35 @@ def test_prefix_ols_equals_direct_least_squares():
         assert np.allclose(w, ref, rtol=1e-9, atol=1e-9), n
 
 
-TINY3 = fig3.Fig3Config(n0_values=(300,), n1=20_000, n_prime=(50, 500, 5000), seeds=1, d=40, chunk=4000)
+TINY3 = fig3.Fig3Config(n0_values=(300,), n1=20_000, n_prime=(50, 500, 5000), seeds=1, d=40, chunk=4000,
+                        logistic_lam=1e-3)
+
+
+def test_prefix_logistic_equals_direct_fits():
+    """Prefix fits from a stream vs fit_ridge_logistic on each prefix directly."""
+    from beyond_collapse.numerics import fit_ridge_logistic
+
+    rng = np.random.default_rng(1)
+    d, n_prime = 5, (8, 30, 50)
+    X = rng.standard_normal((50, d))
+    y = np.where(X[:, 0] + 0.5 * rng.standard_normal(50) > 0, 1.0, -1.0)
+    fit = fig3._PrefixLogistic(d, n_prime, lam=1e-2)
+    for start in range(0, 60, 7):
+        fit.add(X[start:start + 7], y[start:start + 7])
+    assert fit.done
+    for n, w in zip(n_prime, fit.weights):
+        ref = fit_ridge_logistic(X[:n], (y[:n] + 1) / 2, 1e-2, tol=1e-10)
+        assert np.allclose(w, ref, atol=1e-7), n
 
 
 def test_fig3_curves():
     res = fig3.relative_error_curves(TINY3, 300, seed=0)
-    clean = np.asarray(res["relative_error"]["clean"])
-    assert np.all(clean >= 0)  # no classifier beats the Bayes classifier
-    assert clean[-1] < clean[0]
-    # OLS on n' clean points: relative error ~ d / n' scale; at n' = 5000, d = 40 it is well below 2%
-    assert clean[-1] < 0.02
+    for key in ("relative_error", "relative_error_logistic"):
+        clean = np.asarray(res[key]["clean"])
+        assert np.all(clean >= 0)  # no classifier beats the Bayes classifier
+        assert clean[-1] < clean[0]
+        # n' = 5000 clean points in d = 40: the relative error is well below 2%
+        assert clean[-1] < 0.02
     # generation stops as soon as every selector has its largest n' (here well before N1)
     assert res["pool_generated"] < TINY3.n1
     for m in ("oracle", "theta=pi/12", "theta=pi/6"):
@@ -87,7 +106,8 @@ def test_fig3_curves():
 
 
 def test_fig3_pool_exhaustion_gives_nan():
-    cfg = fig3.Fig3Config(n0_values=(100,), n1=3000, n_prime=(50, 2000, 2900), seeds=1, d=20, chunk=1000)
+    cfg = fig3.Fig3Config(n0_values=(100,), n1=3000, n_prime=(50, 2000, 2900), seeds=1, d=20, chunk=1000,
+                          logistic_lam=None)
     res = fig3.relative_error_curves(cfg, 100, seed=1)
     assert np.isnan(res["relative_error"]["oracle"][-1])  # fewer than 2900 of 3000 pool points kept
     assert np.isfinite(res["relative_error"]["random"][-1])

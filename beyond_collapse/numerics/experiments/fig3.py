@@ -8,13 +8,15 @@ the downstream model is fitted on n' selected points and scored by
 
 Settings the paper leaves open (docs/REPRODUCTION.md, "Section 4 and Figures 2, 3, 5"): d = 108,
 the n' points are the first n' kept ones in generation order (a uniform draw of n' among the kept
-points of the pool), the downstream estimator is OLS like the generator (min-norm when n' < d),
+points of the pool), the downstream estimator is OLS like the generator (min-norm when n' < d)
+and, on the same selected points, ridge-logistic regression (eq. (1), ``logistic_lam``),
 and w_theta turns w_* towards a random direction orthogonal to it (independent of the generator).
 
-Memory: the pool is streamed in chunks and each method keeps only the running Gram ``X^T X`` and
-``X^T y`` of its selected prefix (OLS needs nothing else once n' >= d; below d the first rows give the
-min-norm solution), so no N1 x d array is ever alive; generation stops once every selector has
-its largest n' (the remaining pool points could not change the first n' kept ones).
+Memory: the pool is streamed in chunks; for OLS each method keeps only the running Gram ``X^T X``
+and ``X^T y`` of its selected prefix (plus the first d rows for the min-norm solution below
+n' = d), for ridge-logistic its first max(n') selected rows; no N1 x d array is ever alive.
+Generation stops once every selector has its largest n' (the remaining pool points could not
+change the first n' kept ones).
 One resumable unit per (N0, seed).
 """
 
@@ -44,6 +46,7 @@ class Fig3Config:
     d: int = 108                 # Phi(0.15 sqrt(108)) = 0.9405: the paper's "approximately 94%"
     tau: float = 0.15
     chunk: int = 50_000          # pool rows generated at once (memory: chunk x d floats)
+    logistic_lam: float | None = 1e-3  # also fit ridge-logistic (eq. (1)) on the same points; None: OLS only
 
 
 def _grid(lo: float, hi: float, per_decade: int) -> tuple[int, ...]:
@@ -51,7 +54,7 @@ def _grid(lo: float, hi: float, per_decade: int) -> tuple[int, ...]:
 
 
 PROFILES = {
-    "quick": Fig3Config(n0_values=(100, 300, 900), n1=100_000, n_prime=_grid(1, 4, 3), seeds=3),
+    "quick": Fig3Config(n0_values=(100, 300, 900), n1=100_000, n_prime=_grid(1, 4, 3), seeds=2),
     "cpu": Fig3Config(n0_values=(100, 300, 900), n1=1_000_000, n_prime=_grid(1, 5, 4), seeds=5),
     "paper": Fig3Config(n0_values=(100, 300, 900), n1=1_000_000, n_prime=_grid(1, 5, 4), seeds=10),
 }
@@ -101,9 +104,48 @@ class _PrefixOLS:
                 self.weights.append(self._solve())
 
 
+class _PrefixLogistic:
+    """Keeps the first max(n') rows of a stream and fits eq. (1) (ridge-logistic) on each prefix.
+
+    Memory: max(n') x d floats per method, never N1 x d. Warm starts along the grid (eq. (1) is
+    strongly convex: the minimiser does not depend on the start).
+    """
+
+    def __init__(self, d: int, n_prime: tuple[int, ...], lam: float):
+        self.rows = np.empty((n_prime[-1], d))
+        self.labels = np.empty(n_prime[-1])
+        self.count = 0
+        self.n_prime = n_prime
+        self.lam = lam
+        self.weights: list[np.ndarray] = []
+
+    @property
+    def done(self) -> bool:
+        return len(self.weights) == len(self.n_prime)
+
+    def add(self, X: np.ndarray, y: np.ndarray) -> None:
+        from beyond_collapse.numerics import fit_ridge_logistic
+
+        take = min(len(X), len(self.rows) - self.count)
+        self.rows[self.count:self.count + take] = X[:take]
+        self.labels[self.count:self.count + take] = 0.5 * (y[:take] + 1.0)  # {-1, 1} -> {0, 1}
+        self.count += take
+        while not self.done and self.count >= self.n_prime[len(self.weights)]:
+            n = self.n_prime[len(self.weights)]
+            w0 = self.weights[-1] if self.weights else None
+            self.weights.append(fit_ridge_logistic(self.rows[:n], self.labels[:n], self.lam, tol=1e-8, w0=w0))
+
+
 def ols(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Min-norm least-squares fit (the generator of Sec. 4.1)."""
     return np.linalg.lstsq(X, y, rcond=None)[0]
+
+
+def feed(fits: dict, method: str, X: np.ndarray, y: np.ndarray) -> None:
+    """Pass selected rows to every estimator of ``method`` that still needs rows."""
+    for key in (method, f"logistic:{method}"):
+        if key in fits and not fits[key].done:
+            fits[key].add(X, y)
 
 
 def relative_error_curves(cfg: Fig3Config, n0: int, seed: int, base_seed: int = 0) -> dict:
@@ -121,31 +163,34 @@ def relative_error_curves(cfg: Fig3Config, n0: int, seed: int, base_seed: int = 
         u[0] = 0.0  # orthogonal to w_* = e_1
         prunes[name] = np.cos(theta) * w_star + np.sin(theta) * u / np.linalg.norm(u)
     fits = {m: _PrefixOLS(d, cfg.n_prime) for m in METHODS}
+    if cfg.logistic_lam is not None:
+        fits.update({f"logistic:{m}": _PrefixLogistic(d, cfg.n_prime, cfg.logistic_lam) for m in METHODS})
     generated, kept = 0, dict.fromkeys(METHODS[1:], 0)
-    while generated < cfg.n1 and not all(fits[m].done for m in METHODS[1:]):
+    while generated < cfg.n1 and not all(fit.done for m, fit in fits.items() if not m.endswith("clean")):
         m_rows = min(cfg.chunk, cfg.n1 - generated)
         X, _ = sample_gaussian_mixture(m_rows, mu=mu, noise_std=noise, rng=rng)  # true labels unseen
         y_syn = (rng.random(m_rows) < expit(X @ w_gen)).astype(np.int8)
         signed = 2.0 * y_syn - 1.0
         generated += m_rows
-        fits["random"].add(X, signed)
+        feed(fits, "random", X, signed)
         kept["random"] += m_rows
         for name, w_prune in prunes.items():
             q = linear_pruner(X, y_syn, w_prune).astype(bool)
             kept[name] += int(q.sum())
-            if not fits[name].done:
-                fits[name].add(X[q], signed[q])
+            feed(fits, name, X[q], signed[q])
     while not fits["clean"].done:
         X, y = sample_gaussian_mixture(min(cfg.chunk, cfg.n_prime[-1]), mu=mu, noise_std=noise, rng=rng)
-        fits["clean"].add(X, 2.0 * y - 1.0)
+        feed(fits, "clean", X, 2.0 * y - 1.0)
     acc_bayes = bayes_accuracy(mu_norm=cfg.tau, noise_std=noise)
     curves = {}
-    for m in METHODS:
-        acc = [mixture_accuracy(w, mu=mu, noise_std=noise) for w in fits[m].weights]
+    for m, fit in fits.items():
+        acc = [mixture_accuracy(w, mu=mu, noise_std=noise) for w in fit.weights]
         rel = [1.0 - a / acc_bayes for a in acc]
         curves[m] = rel + [float("nan")] * (len(cfg.n_prime) - len(rel))  # pool exhausted: no fit
     return {
-        "n_prime": list(cfg.n_prime), "relative_error": curves,
+        "n_prime": list(cfg.n_prime),
+        "relative_error": {m: curves[m] for m in METHODS},
+        "relative_error_logistic": {m: curves[f"logistic:{m}"] for m in METHODS} if cfg.logistic_lam else None,
         "generator_relative_error": 1.0 - mixture_accuracy(w_gen, mu=mu, noise_std=noise) / acc_bayes,
         "pool_generated": generated, "kept_in_generated": kept, "bayes_accuracy": acc_bayes,
     }
@@ -164,35 +209,48 @@ def run(profile: str = "quick", runs_dir: str | Path = "runs/quick", base_seed: 
         rec = run_unit(runs_dir / f"n0{n0}_seed{seed}.json", lambda: relative_error_curves(cfg, n0, seed, base_seed),
                        config={**config, "n0": n0, "base_seed": base_seed}, seed=seed)
         per[n0].append(rec["metrics"])
+    estimators = {"ols": "relative_error"}
+    if cfg.logistic_lam is not None:
+        estimators["logistic"] = "relative_error_logistic"
     summary = {}
-    for n0 in cfg.n0_values:
-        summary[n0] = {}
-        for m in METHODS:
-            arr = np.array([[np.nan if v is None else v for v in r["relative_error"][m]] for r in per[n0]], dtype=float)
-            summary[n0][m] = {"mean": np.nanmean(arr, axis=0).tolist(), "min": np.nanmin(arr, axis=0).tolist(),
-                              "max": np.nanmax(arr, axis=0).tolist()}
-        summary[n0]["generator"] = float(np.mean([r["generator_relative_error"] for r in per[n0]]))
+    for est, key in estimators.items():
+        summary[est] = {}
+        for n0 in cfg.n0_values:
+            summary[est][n0] = {"generator": float(np.mean([r["generator_relative_error"] for r in per[n0]]))}
+            for m in METHODS:
+                arr = np.array([[np.nan if v is None else v for v in r[key][m]] for r in per[n0]], dtype=float)
+                with np.errstate(all="ignore"):
+                    summary[est][n0][m] = {"mean": np.nanmean(arr, axis=0).tolist(),
+                                           "min": np.nanmin(arr, axis=0).tolist(), "max": np.nanmax(arr, axis=0).tolist()}
     return {"profile": profile, "config": config, "n_prime": list(cfg.n_prime), "summary": summary, "runs": per}
 
 
 def plot(result: dict, path: Path) -> Path:
-    """Fig. 3: one panel per N0, relative error against n' (mean over seeds, band: min to max)."""
-    from beyond_collapse.numerics.experiments._common import new_figure, save_figure
+    """Fig. 3: one panel per N0 (a row per downstream estimator), relative error against n'
+    (mean over seeds, band: min to max)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from beyond_collapse.numerics.experiments._common import save_figure
 
     cfg = result["config"]
     n0s = cfg["n0_values"]
-    fig, axes = new_figure(len(n0s), width=4.2, height=3.6)
+    ests = list(result["summary"])
+    fig, grid = plt.subplots(len(ests), len(n0s), figsize=(4.2 * len(n0s), 3.6 * len(ests)), squeeze=False)
     x = np.asarray(result["n_prime"])
     styles = {"clean": ("k", "Oracle data (clean)"), "theta=pi/12": ("C0", "Weak sup. theta=pi/12"),
               "theta=pi/6": ("C1", "Weak sup. theta=pi/6"), "oracle": ("C2", "Oracle selection"),
               "random": ("C3", "Random selection")}
-    for ax, n0 in zip(axes, n0s):
-        s = result["summary"][n0]
-        for m, (color, label) in styles.items():
-            ax.plot(x, s[m]["mean"], "o-", ms=3, color=color, label=label)
-            ax.fill_between(x, s[m]["min"], s[m]["max"], color=color, alpha=0.15, lw=0)
-        ax.axhline(s["generator"], color="gray", ls=":", lw=1, label="generator")
-        ax.set(xscale="log", yscale="log", xlabel="number of selected synthesized data n'",
-               ylabel="relative error", title=f"N0={n0}, d={cfg['d']}, tau={cfg['tau']}")
-    axes[0].legend(fontsize=6)
+    for est, axes in zip(ests, grid):
+        for ax, n0 in zip(axes, n0s):
+            s = result["summary"][est][n0]
+            for m, (color, label) in styles.items():
+                ax.plot(x, s[m]["mean"], "o-", ms=3, color=color, label=label)
+                ax.fill_between(x, s[m]["min"], s[m]["max"], color=color, alpha=0.15, lw=0)
+            ax.axhline(s["generator"], color="gray", ls=":", lw=1, label="generator")
+            ax.set(xscale="log", yscale="log", xlabel="number of selected synthesized data n'",
+                   ylabel="relative error", title=f"{est} downstream: N0={n0}, d={cfg['d']}, tau={cfg['tau']}")
+        axes[0].legend(fontsize=6)
     return save_figure(fig, path)

@@ -82,8 +82,7 @@ def finite_n_prediction(cfg: Fig5Config, ratio: float) -> dict:
         return {"p_half": None, "p_09": None}
     phi, psi = keep_rates(ratio)
     grid = np.round(np.arange(0.0, 1.0, 1e-3), 10)
-    prob = success_probability(cfg.n, grid, phi, psi)
-    prob = np.asarray(prob[0] if isinstance(prob, tuple) else getattr(prob, "probability", prob), dtype=float)
+    prob = np.asarray(success_probability(cfg.n, grid, phi, psi).probability, dtype=float)
     out = {}
     for key, level in (("p_half", 0.5), ("p_09", 0.9)):
         above = np.flatnonzero(prob >= level)
