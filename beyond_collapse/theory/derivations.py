@@ -114,6 +114,12 @@ def _same(x, y) -> bool:
     return _is_zero(x - y)
 
 
+def _require(ok: bool, what: str) -> None:
+    """An identity the derivation relies on; sympy must confirm it (not an assert: -O keeps it)."""
+    if not ok:
+        raise RuntimeError(f"derivation step failed: {what}")
+
+
 def _step(key, source, description, derived, printed=None, note="", **extra) -> Step:
     equal = None if printed is None else _same(derived, printed)
     return Step(key, source, description, derived, printed, equal, note, extra)
@@ -137,7 +143,7 @@ def _prop_e1(steps: list[Step]) -> dict:
     loss = -y * sp.log(logistic(v)) - (1 - y) * sp.log(1 - logistic(v))
     dloss = sp.diff(loss, v)
     # sympy proves dloss == sigma(v) - y (the residual simplifies to 0); keep the readable form
-    assert _is_zero(dloss - (logistic(v) - y))
+    _require(_is_zero(dloss - (logistic(v) - y)), "d BCE / dv != sigma(v) - y'")
     dloss_readable = sigma(v) - y
     steps.append(_step("E1.dloss", "eq. (11), (32)", "d/dv of the BCE loss l(sigma(v), y')",
                        dloss_readable, extra_check=sp.simplify(dloss - (logistic(v) - y))))
@@ -168,6 +174,8 @@ def _prop_e1(steps: list[Step]) -> dict:
                        tuple(logits[g] for g in GROUPS), printed=tuple(printed_33[g] for g in GROUPS)))
 
     # Step 4: four-value structure (30)/(36): alpha_11 = A, alpha_10 = -B, alpha_01 = C, alpha_00 = -D.
+    # Taken from the paper's monotonicity argument (one scalar equation per group); the claims
+    # registry checks it on actual fits (E.1-four-values).
     sign = {"11": (s["A"], 1), "10": (s["B"], -1), "01": (s["C"], 1), "00": (s["D"], -1)}
     sub = {alpha[g]: sgn * val for g, (val, sgn) in sign.items()}
     s_abcd, t_abcd = s_expr.subs(sub), t_expr.subs(sub)
@@ -177,14 +185,14 @@ def _prop_e1(steps: list[Step]) -> dict:
     # Step 5: gamma*alpha_g = y'_g - sigma(v_g); use 1 - sigma(z) = sigma(-z) (checked on the logistic)
     # to write every equation as gamma*X = sigma(arg).
     z = sp.Symbol("z", real=True)
-    assert _is_zero(1 - logistic(z) - logistic(-z))
+    _require(_is_zero(1 - logistic(z) - logistic(-z)), "1 - sigma(z) != sigma(-z)")
     args = {}
     for g, (val, sgn) in sign.items():
         v_g = logits[g].subs(sub)
         y_g = 1 if g[1] == "1" else 0
         # gamma*sgn*val = y_g - sigma(v_g)  =>  gamma*val = sgn*(y_g - sigma(v_g))
         # y'=1 (sgn=+1): 1 - sigma(v) = sigma(-v);  y'=0 (sgn=-1): sigma(v)
-        assert (y_g == 1) == (sgn == 1)
+        _require((y_g == 1) == (sgn == 1), f"sign convention of group {g}")
         args[g] = sp.expand(-v_g if y_g == 1 else v_g)
     A, B, C, D = (s[x] for x in "ABCD")
     N11, N10, N01, N00 = (N[g] for g in GROUPS)
