@@ -11,7 +11,7 @@ from dataclasses import replace
 import numpy as np
 
 from beyond_collapse.empirics.eigen.data import sample_examples
-from beyond_collapse.empirics.eigen.experiments import decoded_errors, run_pipeline
+from beyond_collapse.empirics.eigen.experiments import run_pipeline
 from beyond_collapse.empirics.eigen.model import ModelConfig
 from beyond_collapse.empirics.eigen.profiles import EigenProfile, get_profile
 from beyond_collapse.empirics.eigen.tokenizer import VOCAB_SIZE, decode_p1000, ids_to_tokens

@@ -29,13 +29,13 @@ import numpy as np
 import torch
 
 from beyond_collapse.empirics.eigen.data import (
-    Examples, accuracy, relative_l1_error, sample_examples, synthetic_examples, tau_label,
+    Examples, relative_l1_error, sample_examples, synthetic_examples, tau_label,
 )
 from beyond_collapse.empirics.eigen.decode import beam_search, greedy
 from beyond_collapse.empirics.eigen.model import Seq2Seq, count_parameters
 from beyond_collapse.empirics.eigen.profiles import EigenProfile, get_profile
 from beyond_collapse.empirics.eigen.tokenizer import decode_output_ids
-from beyond_collapse.empirics.eigen.train import load_model, train
+from beyond_collapse.empirics.eigen.train import train
 from beyond_collapse.runs import read_json, run_unit, write_json_atomic
 
 
