@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "beyond_collapse.numerics.audit_commands",
     "beyond_collapse.numerics.commands",
     "beyond_collapse.proofs_check.commands",
+    "beyond_collapse.report.phase_commands",
 )
 
 

@@ -22,6 +22,7 @@ SECTIONS = (
     "beyond_collapse.report.sections.claims",
     "beyond_collapse.report.sections.summarization",
     "beyond_collapse.report.sections.eigen",
+    "beyond_collapse.report.sections.theory_vs_experiment",
     "beyond_collapse.report.sections.numerics",
 )
 
