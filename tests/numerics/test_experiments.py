@@ -11,6 +11,18 @@ from beyond_collapse.cli import main
 from beyond_collapse.numerics.experiments import _common, fig2, fig3, fig5, produce
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_numba_thread():
+    """`pytest -n 2` already keeps both cores busy; the logistic solver's parallel numba kernel on top
+    of that oversubscribes them, which made one of these tests 77 s instead of 9 s (measured)."""
+    import numba
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    yield
+    numba.set_num_threads(previous)
+
+
 def test_measured_breakdown_is_sup_of_passing_grid_points():
     grid = [0.0, 0.1, 0.2, 0.3, 0.4]
     assert _common.measured_breakdown(grid, [1, 0.95, 0.91, 0.5, 0.0], 0.9) == (0.2, 0.3)
@@ -54,6 +66,23 @@ def test_fig5_run_resumes_without_recomputing(tmp_path, monkeypatch):
     assert second["mean_accuracy"] == first["mean_accuracy"]
     row = first["breakdown"][0]
     assert row["p_minus_t"] < row["p_star"]  # eq. (19) with t = 0.1
+
+
+def test_finite_n_prediction_brackets_the_crossings():
+    """The bisection's p leaves the success probability on the right side of each level, one
+    step later on the other; the 1/2 crossing sits at p* up to O(1/N) (median of a near-symmetric
+    count difference)."""
+    from beyond_collapse.numerics import success_probability
+    from beyond_collapse.theory import breakdown_point
+
+    cfg = fig5.Fig5Config(n=500, d=10, mu_norm=0.5, lam=1e-2, ratios=(0.5,), left_ratios=(0.5,), p_step=0.1, seeds=1)
+    pred = fig5.finite_n_prediction(cfg, 0.5)
+    step = 2.0**-17
+    for key, level in (("p_half", 0.5), ("p_09", 0.9)):
+        assert success_probability(500, pred[key], 1.0, 0.5).probability >= level
+        assert success_probability(500, pred[key] + step, 1.0, 0.5).probability < level
+    assert pred["p_09"] < pred["p_half"]
+    assert abs(pred["p_half"] - breakdown_point(1.0, 0.5)) < 0.01
 
 
 def test_prefix_ols_equals_direct_least_squares():

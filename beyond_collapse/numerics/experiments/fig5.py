@@ -72,21 +72,28 @@ def accuracy_curve(cfg: Fig5Config, ratio: float, seed: int, base_seed: int = 0)
     return {"p": p_grid(cfg), "accuracy": acc, "kept": kept}
 
 
-def finite_n_prediction(cfg: Fig5Config, ratio: float) -> dict:
+def finite_n_prediction(cfg: Fig5Config, ratio: float, iterations: int = 17) -> dict:
     """Largest p where the exact finite-N probability of Prop. E.3's success event (kept-wrong count
     below kept-right count, multinomial sampling of App. D.3; the solvers' ``success_probability``)
-    is still >= 1/2 and >= 0.9, on a grid of step 1e-3. None where the solver is unavailable."""
-    try:
-        from beyond_collapse.numerics import success_probability
-    except ImportError:
-        return {"p_half": None, "p_09": None}
+    is still >= 1/2 and >= 0.9. That probability decreases in p (fewer right, more wrong labels
+    kept), so bisection finds each crossing to 2^-iterations."""
+    from beyond_collapse.numerics import success_probability
+
     phi, psi = keep_rates(ratio)
-    grid = np.round(np.arange(0.0, 1.0, 1e-3), 10)
-    prob = np.asarray(success_probability(cfg.n, grid, phi, psi).probability, dtype=float)
+
+    def prob(p: float) -> float:
+        return float(success_probability(cfg.n, p, phi, psi).probability)
+
     out = {}
     for key, level in (("p_half", 0.5), ("p_09", 0.9)):
-        above = np.flatnonzero(prob >= level)
-        out[key] = float(grid[above[-1]]) if above.size else None
+        lo, hi = 0.0, 1.0
+        if prob(lo) < level:
+            out[key] = None
+            continue
+        for _ in range(iterations):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if prob(mid) >= level else (lo, mid)
+        out[key] = lo
     return out
 
 
