@@ -234,3 +234,18 @@ def test_export_summarization_round_trip_from_files(tmp_path):
     path = export_summarization(tmp_path / "r.json", tmp_path / "s.jsonl", tmp_path / "out.json")
     doc = json.loads(path.read_text())
     assert doc["experiment"] == "summarization" and len(doc["rows"]) == 2 * 3
+
+
+def test_concordance_counts_pairs_by_margin_and_observed_value():
+    """Three data sets under one reference with margins ordered a > b > c (p = 0.5 each; p* from psi):
+    observed values 0.3, 0.2, 0.25 give pairs (a,b), (a,c) concordant and (b,c) discordant."""
+    def row(name, wrong_kept, value):
+        return {"dataset": name, "reference": "2%", "counts": _counts(50, 50, wrong_kept, 100 - wrong_kept),
+                "observed": {"generator": {"value": value, "baseline": 0.2, "difference": value - 0.2, "se": 0.01,
+                                           "metric": "acc"}}}
+    rows = section.evaluate_rows({"rows": [row("a", 10, 0.3), row("b", 30, 0.2), row("c", 60, 0.25)]})
+    margins = [r["point"].margin for r in rows]
+    assert margins[0] > margins[1] > margins[2]
+    c = section.concordance(rows, lambda r: r["reference"])
+    assert (c["concordant"], c["discordant"], c["tied"]) == (2, 1, 0)
+    assert [(a["dataset"], b["dataset"]) for a, b in c["discordant_pairs"]] == [("b", "c")]

@@ -135,6 +135,47 @@ def disagreements_markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def concordance(rows: list[dict], group) -> dict:
+    """Does a larger margin p* - p go with a better trained model? Over every pair of trained rows in the
+    same group (``group(row)``: same notion of correct, and for summarization the same rate), count pairs
+    ordered the same way by the margin and by the observed value (concordant), the opposite way
+    (discordant), and pairs tied in either. This checks the theory's ordering of strategies, which
+    depends less on where the threshold of "correct" is put than the side of p* does."""
+    groups: dict = {}
+    for r in rows:
+        pt = r["point"]
+        o = r["observed"].get("generator")
+        if pt is None or pt.margin is None or o is None:
+            continue
+        groups.setdefault(group(r), []).append((pt.margin, o["value"], r))
+    out = {"concordant": 0, "discordant": 0, "tied": 0, "discordant_pairs": []}
+    for key, items in groups.items():
+        for i in range(len(items)):
+            for j in range(i + 1, len(items)):
+                (m1, v1, r1), (m2, v2, r2) = items[i], items[j]
+                s = np.sign(m1 - m2) * np.sign(v1 - v2)
+                if abs(m1 - m2) < 1e-12 or v1 == v2:
+                    out["tied"] += 1
+                elif s > 0:
+                    out["concordant"] += 1
+                else:
+                    out["discordant"] += 1
+                    out["discordant_pairs"].append((r1, r2))
+    return out
+
+
+def concordance_markdown(rows: list[dict], group) -> str:
+    c = concordance(rows, group)
+    total = c["concordant"] + c["discordant"]
+    if total == 0:
+        return ""
+    text = (f"**Ordering.** Over pairs of trained data sets compared under the same notion of correct, a larger "
+            f"margin p* - p goes with a better trained model in {c['concordant']} of {total} pairs "
+            f"({c['concordant'] / total:.0%}; {c['tied']} tied pairs left out; 50% is what an unrelated ordering "
+            "gives on average).")
+    return text
+
+
 def correlations_markdown(doc: dict) -> str:
     if not doc.get("correlations"):
         return ""
@@ -165,8 +206,9 @@ def plot_phase(panels: list[tuple[str, list[dict]]], path: Path) -> Path:
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
-    markers = {"no": "o", "data": "s", "label": "^", "oracle": "D", "weak": "v", "self": "P", "random": "X"}
-    fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 4.8), squeeze=False)
+    markers = {"no selection": "o", "data selection": "s", "label selection": "^", "oracle": "D", "weak": "v",
+               "self": "P", "random": "X"}
+    fig, axes = plt.subplots(1, len(panels), figsize=(7.4 * len(panels), 4.8), squeeze=False)
     p_grid = np.linspace(1e-3, 1 - 1e-3, 400)
     for ax, (title, rows) in zip(axes[0], panels):
         curve = breakdown_ratio(p_grid)
@@ -178,11 +220,11 @@ def plot_phase(panels: list[tuple[str, list[dict]]], path: Path) -> Path:
             pt = r["point"]
             if pt is None or pt.ratio is None or pt.p.estimate is None:
                 continue
-            family = (r.get("strategy") or r["dataset"].split("_")[0])
+            family = r.get("strategy") or " ".join(r["dataset"].split("_")[:2])
             y = min(max(pt.ratio, _RATIO_FLOOR), _RATIO_CEIL)
             outcome = r["outcome"].get("generator")
             ax.scatter(pt.p.estimate, y, s=36, marker=markers.get(family, "o"), color=_COLORS[outcome],
-                       edgecolor="black", linewidth=0.4, zorder=3)
+                       edgecolor="black", linewidth=0.4, alpha=0.85, zorder=3)
             used.add(family)
         ax.set_yscale("log")
         ax.set_xlim(0, 1)
@@ -197,7 +239,7 @@ def plot_phase(panels: list[tuple[str, list[dict]]], path: Path) -> Path:
                     for f in markers if f in used]
         handles += [Line2D([], [], ls="", marker="o", color=c, label=f"vs generator: {k or 'not trained'}")
                     for k, c in _COLORS.items()]
-        ax.legend(handles=handles, fontsize=6.5, loc="center right")
+        ax.legend(handles=handles, fontsize=6.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -240,8 +282,9 @@ def _eigen_text(doc: dict, rows: list[dict], rel: str) -> str:
         "examples as the synthetic sets hold, so \"relative to real labels\" is the generator column.",
         table_markdown(rows, real_column=False),
         "Rows where the prediction and the observed outcome disagree:\n\n" + disagreements_markdown(rows),
+        concordance_markdown(rows, lambda r: r["reference"]),
     ]
-    return "\n\n".join(parts)
+    return "\n\n".join(p for p in parts if p)
 
 
 def _summ_text(doc: dict, rows: list[dict], rel: str) -> str:
@@ -255,6 +298,7 @@ def _summ_text(doc: dict, rows: list[dict], rel: str) -> str:
         "prediction depends only on the threshold through p.",
         table_markdown(rows, real_column=True),
         "Rows where the prediction and the observed outcome disagree:\n\n" + disagreements_markdown(rows),
+        concordance_markdown(rows, lambda r: (r["reference"], r.get("rate"))),
         "**Correlations (Sec. 5.3).** The paper explains why weak-verifier selection did no better than random "
         "although the weak verifier is the stronger model: its scores correlate weakly with the generator's, so "
         "its psi/phi need not be smaller. Measured on the synthetic summaries:\n\n" + correlations_markdown(doc),
