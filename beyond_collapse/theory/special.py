@@ -179,8 +179,12 @@ def _gk15(kind, a, b, h, k, rho, sigma, shift):
 
 
 @_jit
-def _adaptive(kind, points, n_points, h, k, rho, sigma, shift):
-    """Global adaptive GK15 of a non-negative integrand over [points[0], points[n-1]]."""
+def _adaptive(kind, points, n_points, h, k, rho, sigma, shift, abs_tol):
+    """Global adaptive GK15 of a non-negative integrand over [points[0], points[n-1]].
+
+    Stops when the summed error estimate is below ``_RTOL`` times the integral or below ``abs_tol``
+    (the caller's share of the final result's tolerance, when the integral is added to more).
+    """
     lo = np.empty(_MAX_INTERVALS)
     hi = np.empty(_MAX_INTERVALS)
     val = np.empty(_MAX_INTERVALS)
@@ -202,7 +206,7 @@ def _adaptive(kind, points, n_points, h, k, rho, sigma, shift):
                 worst = i
         if not math.isfinite(total_err):
             return math.nan
-        if total_err <= _RTOL * total or n + 1 >= _MAX_INTERVALS or total_err == 0.0:
+        if total_err <= max(_RTOL * total, abs_tol) or n + 1 >= _MAX_INTERVALS or total_err == 0.0:
             return total
         a, b = lo[worst], hi[worst]
         m = 0.5 * (a + b)
@@ -226,15 +230,21 @@ def _gl20(kind, a, b, h, k, rho, sigma, shift):
 
 
 @_jit
-def _plackett(h, k, v_lo, v_hi, allow_fast):
-    """(1/2pi) int_{v_lo}^{v_hi} exp(-E(v)) dv, v_lo < v_hi."""
+def _plackett(h, k, v_lo, v_hi, allow_fast, floor):
+    """(1/2pi) int_{v_lo}^{v_hi} exp(-E(v)) dv, v_lo < v_hi, to relative accuracy or absolute ``floor``."""
     e_lo = _exponent_v(h, k, v_lo) if math.sin(v_lo) > 0.0 else math.inf
     e_hi = _exponent_v(h, k, v_hi) if math.sin(v_hi) > 0.0 else math.inf
     e_mid = _exponent_v(h, k, 0.5 * (v_lo + v_hi))
     e_min = min(e_lo, e_hi, e_mid)
     e_max = max(e_lo, e_hi, e_mid)
+    to_real = math.exp(-e_min) / (2.0 * math.pi)
     if allow_fast and e_max - e_min <= 12.0:
-        return _gl20(0, v_lo, v_hi, h, k, 0.0, 1.0, e_min) * math.exp(-e_min) / (2.0 * math.pi)
+        return _gl20(0, v_lo, v_hi, h, k, 0.0, 1.0, e_min) * to_real
+    # The floor in the integral's scaled units (inf when the integral cannot matter).
+    abs_tol = floor * 2.0 * math.pi * math.exp(min(e_min, 700.0)) if e_min <= 700.0 else math.inf
+    val, err = _gk15(0, v_lo, v_hi, h, k, 0.0, 1.0, e_min)
+    if err <= max(_RTOL * val, abs_tol):
+        return val * to_real
     # Breakpoints at the integrand's local scale near each end, where narrow peaks sit.
     length = v_hi - v_lo
     points = np.empty(24)
@@ -263,7 +273,7 @@ def _plackett(h, k, v_lo, v_hi, allow_fast):
     points[n] = v_hi
     n += 1
     pts = np.sort(points[:n])
-    return _adaptive(0, pts, n, h, k, 0.0, 1.0, e_min) * math.exp(-e_min) / (2.0 * math.pi)
+    return _adaptive(0, pts, n, h, k, 0.0, 1.0, e_min, abs_tol) * to_real
 
 
 @_jit
@@ -307,7 +317,7 @@ def _x_integral(h, k, rho, sigma):
     # The integrand never exceeds exp(log Phi(z(h))) (z increases with x); below that, underflow.
     if _log_phi(z_h) + math.log(h - a) < -746.0:
         return 0.0
-    total = _adaptive(1, pts, n, h, k, rho, sigma, -log_ref)
+    total = _adaptive(1, pts, n, h, k, rho, sigma, -log_ref, 0.0)
     return total * math.exp(log_ref) * _INV_SQRT_2PI
 
 
@@ -329,16 +339,17 @@ def _bvn_scalar(h, k, rho):
         return _phi(h) * _phi(k)
     base = _phi(h) * _phi(k)
     if rho > 0.0:
-        return base + _plackett(h, k, math.acos(rho), 0.5 * math.pi, rho <= 0.925)
+        return base + _plackett(h, k, math.acos(rho), 0.5 * math.pi, rho <= 0.925, 0.5 * _RTOL * base)
     if rho >= -0.925:
-        res = base - _plackett(h, k, 0.5 * math.pi, math.acos(rho), True)
+        res = base - _plackett(h, k, 0.5 * math.pi, math.acos(rho), True, 0.05 * _RTOL * base)
         if res >= 0.125 * base and base > 1e-290:
             return res
     # Phi2(h, k; rho) = Phi(h) - Phi2(h, -k; -rho): usable when it cancels at most 3 bits.
     lo, hi = (h, k) if h <= k else (k, h)
     p_lo = _phi(lo)
     if p_lo > 1e-290:
-        res = p_lo - (_phi(lo) * _phi(-hi) + _plackett(lo, -hi, math.acos(-rho), 0.5 * math.pi, -rho <= 0.925))
+        res = p_lo - (_phi(lo) * _phi(-hi)
+                      + _plackett(lo, -hi, math.acos(-rho), 0.5 * math.pi, -rho <= 0.925, 0.05 * _RTOL * p_lo))
         if res >= 0.125 * p_lo:
             return res
     sigma = math.sqrt((1.0 - rho) * (1.0 + rho))
