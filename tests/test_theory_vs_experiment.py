@@ -249,3 +249,14 @@ def test_concordance_counts_pairs_by_margin_and_observed_value():
     c = section.concordance(rows, lambda r: r["reference"])
     assert (c["concordant"], c["discordant"], c["tied"]) == (2, 1, 0)
     assert [(a["dataset"], b["dataset"]) for a, b in c["discordant_pairs"]] == [("b", "c")]
+
+
+def test_eigen_score_correlation_is_over_well_formed_candidates():
+    results, pools, eig = _eigen_inputs()
+    ll = -np.arange(20, dtype=float).reshape(10, 2) ** 1.5  # arbitrary generator scores
+    doc = eigen_export(results, pools, eig, scores={2: ll})
+    (entry,) = doc["correlations"]
+    errors = np.array([[0.03, 0.01]] * 4 + [[0.08, 0.03]] * 4)  # the 16 well-formed candidates, by construction
+    ref = stats.spearmanr(ll[:8].ravel(), errors.ravel()).statistic
+    assert entry["n"] == 16 and entry["n_dropped_nonfinite"] == 4
+    assert entry["spearman"]["estimate"] == pytest.approx(ref, abs=1e-9)

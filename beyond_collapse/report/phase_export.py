@@ -111,7 +111,30 @@ def _table3_name(tau, mult) -> str:
     return f"data_selection_{tau_label(float(tau))}_x{int(mult)}"
 
 
-def eigen_export(results: dict, pools: dict[int, np.ndarray], eig: np.ndarray, *, source: dict | None = None) -> dict:
+def eigen_score_correlations(results: dict, pools: dict[int, np.ndarray], scores: dict[int, np.ndarray],
+                             eig: np.ndarray, *, max_prompts: int = 1000, seed: int = 0) -> list[dict]:
+    """For each label-selection beam k: rank correlation, over the well-formed candidates of the first
+    ``max_prompts`` prompts, between the generator's own score (beam log-likelihood) and the
+    verifier's (relative L1 error to the truth). Near zero means the generator cannot tell its
+    better candidates from its worse ones (the paper's Table 1: the most likely beam is no better
+    than greedy)."""
+    out = []
+    for name, info in results["datasets"].items():
+        k = int(info["beam"])
+        if not name.startswith("label_selection_beam") or k not in scores:
+            continue
+        m = min(max_prompts, int(results["profile_config"]["n_prompts"]))
+        err = _greedy_errors(pools[k][:m], eig[:m]).reshape(-1)
+        ll = np.asarray(scores[k][:m], dtype=float).reshape(-1)
+        entry = _correlation_entry(f"generator log-likelihood of a beam-{k} candidate", "its relative L1 error",
+                                   ll, err, seed)
+        entry["prompts"] = m
+        out.append(entry)
+    return out
+
+
+def eigen_export(results: dict, pools: dict[int, np.ndarray], eig: np.ndarray, *, source: dict | None = None,
+                 scores: dict[int, np.ndarray] | None = None) -> dict:
     """The committed document for one eigen results document (see the module docstring)."""
     from beyond_collapse.empirics.eigen.data import tau_label
 
@@ -154,7 +177,8 @@ def eigen_export(results: dict, pools: dict[int, np.ndarray], eig: np.ndarray, *
                         "the generator is the model trained on real labels (same step budget)",
         },
         "generator": {"accuracy": gen["accuracy"], "n_test": n_test},
-        "rows": rows, "correlations": [],
+        "rows": rows,
+        "correlations": eigen_score_correlations(results, pools, scores, eig) if scores else [],
     }
 
 
@@ -174,15 +198,16 @@ def export_eigen(results_path: str | Path, pools_dir: str | Path, out_path: str 
     mult = max([int(m) for _, m in prof["table3"]], default=1)
     count = int(prof["n_prompts"]) * mult
     prompts = sample_examples(int(prof["model"]["n"]), count, int(results["seed"]), "prompts")
-    pools = {}
+    pools, scores = {}, {}
     for k in sorted({int(d["beam"]) for d in results["datasets"].values()}):
         path = pools_dir / f"pool_beam{k}.npz"
         if not path.exists():
             raise ValueError(f"{str(path)!r} not found: the eigen runs folder of this profile is needed")
         with np.load(path) as z:
             pools[k] = z["ids"].astype(np.int64)
+            scores[k] = z["scores"].astype(np.float64)
     source = {"results": results_path.as_posix(), "pools": pools_dir.as_posix()}
-    doc = eigen_export(results, pools, prompts.eig, source=source)
+    doc = eigen_export(results, pools, prompts.eig, source=source, scores=scores)
     return write_json_atomic(Path(out_path), doc)
 
 

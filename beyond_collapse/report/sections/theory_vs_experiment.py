@@ -176,7 +176,7 @@ def concordance_markdown(rows: list[dict], group) -> str:
     return text
 
 
-def correlations_markdown(doc: dict) -> str:
+def correlations_markdown(doc: dict, note: str = "") -> str:
     if not doc.get("correlations"):
         return ""
     lines = ["| scores | n | Spearman rho [95% CI] | Kendall tau-b [95% CI] |", "|---|---|---|---|"]
@@ -189,8 +189,7 @@ def correlations_markdown(doc: dict) -> str:
         lines.append(f"| {c['x']} vs {c['y']} | {c['n']} | {cells[0]} | {cells[1]} |")
     lines.append("")
     lines.append("Intervals: " + "; ".join(f"{m}: {doc['correlations'][0][m]['interval']}" for m in ("spearman", "kendall"))
-                 + ". Lower perplexity means the model finds the summary more likely, so a verifier that tracks "
-                   "quality shows a negative correlation with ROUGE-1.")
+                 + ". " + note)
     return "\n".join(lines)
 
 
@@ -283,6 +282,11 @@ def _eigen_text(doc: dict, rows: list[dict], rel: str) -> str:
         table_markdown(rows, real_column=False),
         "Rows where the prediction and the observed outcome disagree:\n\n" + disagreements_markdown(rows),
         concordance_markdown(rows, lambda r: r["reference"]),
+        ("**The generator's own score vs the verifier's.** Rank correlation between each beam candidate's "
+         "log-likelihood under the generator and its relative error (the oracle verifier's score); a generator "
+         "that knew its good candidates would show a clearly negative correlation:\n\n"
+         + correlations_markdown(doc, "Candidates of the first prompts of the pool, malformed ones left out."))
+        if doc.get("correlations") else "",
     ]
     return "\n\n".join(p for p in parts if p)
 
@@ -301,7 +305,9 @@ def _summ_text(doc: dict, rows: list[dict], rel: str) -> str:
         concordance_markdown(rows, lambda r: (r["reference"], r.get("rate"))),
         "**Correlations (Sec. 5.3).** The paper explains why weak-verifier selection did no better than random "
         "although the weak verifier is the stronger model: its scores correlate weakly with the generator's, so "
-        "its psi/phi need not be smaller. Measured on the synthetic summaries:\n\n" + correlations_markdown(doc),
+        "its psi/phi need not be smaller. Measured on the synthetic summaries:\n\n" + correlations_markdown(
+            doc, "Lower perplexity means the model finds the summary more likely, so a verifier that tracks quality "
+                 "shows a negative correlation with ROUGE-1."),
         _ratio_comparison(rows),
     ]
     return "\n\n".join(p for p in parts if p)
