@@ -152,8 +152,13 @@ def eigen_export(results: dict, pools: dict[int, np.ndarray], eig: np.ndarray, *
         trained = (results["table2"].get(name) or {}).get("best")
         for tau in refs:
             key = tau_label(tau)
-            row = {"dataset": name, "reference": key, "beam": f["beam"],
-                   "counts": count_table(f["errors"] < tau, f["kept"]), "observed": {}}
+            counts = count_table(f["errors"] < tau, f["kept"])
+            recorded = (ds.get("label_accuracy") or {}).get(key)
+            kept_n = counts["correct_kept"] + counts["wrong_kept"]
+            if recorded is not None and kept_n and abs(counts["correct_kept"] / kept_n - recorded) > 1e-9:
+                raise ValueError(f"data set {name!r}: kept-label accuracy at {key} recomputed as "
+                                 f"{counts['correct_kept'] / kept_n:.6f}, the pipeline recorded {recorded:.6f}")
+            row = {"dataset": name, "reference": key, "beam": f["beam"], "counts": counts, "observed": {}}
             if trained is not None and key in trained and key in gen["accuracy"]:
                 a, g = float(trained[key]), float(gen["accuracy"][key])
                 row["observed"]["generator"] = {"value": a, "baseline": g, "difference": a - g,
