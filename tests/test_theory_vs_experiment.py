@@ -89,6 +89,12 @@ def test_eigen_export_refuses_mismatched_runs():
     results["datasets"]["data_selection"]["size"] = 7
     with pytest.raises(ValueError, match="different runs"):
         eigen_export(results, pools, eig)
+    results["datasets"]["data_selection"]["size"] = 6
+    results["datasets"]["data_selection"]["label_accuracy"] = {"2%": 0.5, "5%": 1.0}  # true: 3/6 and 6/6
+    eigen_export(results, pools, eig)
+    results["datasets"]["data_selection"]["label_accuracy"] = {"2%": 0.6}
+    with pytest.raises(ValueError, match="recorded 0.6"):
+        eigen_export(results, pools, eig)
 
 
 def _summ_inputs():
