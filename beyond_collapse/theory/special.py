@@ -281,8 +281,6 @@ def _x_integral(h, k, rho, sigma):
     """int_{-inf}^{h} phi(x) Phi((k - rho x)/sigma) dx for rho < 0 (log-concave, increasing on x <= 0)."""
     top = min(h, 0.0)
     a = top - 12.0  # the integrand is below its value at `top` times exp(-(top - x)^2 / 2) there
-    if not math.isfinite(h):
-        h = max(12.0, a + 24.0)  # rho < 0 and h = +inf is handled by the caller; kept for safety
     points = np.empty(24)
     n = 0
     points[n] = a

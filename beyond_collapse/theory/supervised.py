@@ -179,9 +179,17 @@ def gaussian_mixture_rates(mu_norm, d, theta_gen, theta_prune, theta) -> Pruning
     """
     c_gen, c_prune, rho = _mixture_thresholds(
         mu_norm, d, theta_gen, theta_prune, theta, lambda mu, d: np.sqrt(d / (1 - mu**2)))
-    p = normal_cdf(c_gen)
-    phi = bivariate_normal_cdf(-c_prune, -c_gen, rho) / normal_cdf(-c_gen)
-    psi = bivariate_normal_cdf(c_prune, c_gen, rho) / normal_cdf(c_gen)
+    p = np.asarray(normal_cdf(c_gen))
+    p_right = np.asarray(normal_cdf(-c_gen))
+    if (p == 0).any() or (p_right == 0).any():
+        bad = float(np.asarray(c_gen)[(p == 0) | (p_right == 0)].ravel()[0]) if np.ndim(c_gen) else float(c_gen)
+        raise ValueError(
+            f"c_gen = -|mu| cos(theta_gen) sqrt(d / (1 - |mu|^2)) = {bad!r}: the generator's error rate "
+            "(or accuracy) underflows to 0, so psi (or phi) conditions on an event of probability 0; "
+            "use a smaller |mu| or d, or theta_gen nearer pi/2"
+        )
+    phi = bivariate_normal_cdf(-c_prune, -c_gen, rho) / p_right
+    psi = bivariate_normal_cdf(c_prune, c_gen, rho) / p
     return PruningRates.from_rates(p, phi, psi)
 
 

@@ -168,3 +168,6 @@ def test_pruning_rates_fields_and_broadcasting():
         gaussian_mixture_rates(1.0, 10, PI / 3, PI / 6, PI / 4)
     with pytest.raises(ValueError, match="d must be finite"):
         gaussian_mixture_rates(0.5, 0, PI / 3, PI / 6, PI / 4)
+    # c_gen = -0.9 sqrt(1e4 / 0.19) = -206: Phi(c_gen) underflows and psi is undefined.
+    with pytest.raises(ValueError, match="underflows"):
+        gaussian_mixture_rates(0.9, 1e4, 0.0, 0.0, 0.0)
