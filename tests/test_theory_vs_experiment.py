@@ -161,7 +161,7 @@ def test_section_builds_from_committed_counts(tmp_path):
     line = next(l for l in md.splitlines() if l.startswith("| oracle 25.0% | ROUGE-1 > 0.450"))
     assert "| 0.000 [0.000, 0.602] |" in line  # psi = 0/4: Clopper-Pearson upper bound 1 - 0.025^(1/4)
     assert abs(1 - 0.025 ** 0.25 - 0.602) < 5e-4
-    assert "| data selection | 2% | 10 | 0.700 [" in md
+    assert "| data selection | error < 2% | 10 | 0.700 [" in md
     assert "No committed counts" not in md
 
 

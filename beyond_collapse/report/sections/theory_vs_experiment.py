@@ -91,6 +91,11 @@ def _dataset_label(row: dict) -> str:
     return name.replace("_", " ")
 
 
+def _reference_label(row: dict) -> str:
+    ref = row["reference"]
+    return f"error < {ref}" if ref.endswith("%") else ref
+
+
 def table_markdown(rows: list[dict], *, real_column: bool) -> str:
     """One line per (data set, reference): the phase point, predicted side, observed outcome, agreement."""
     head = ["data set", "correct if", "n", "p [95% CI]", "phi [95% CI]", "psi [95% CI]", "p*", "margin p*-p [95% post.]",
@@ -101,11 +106,11 @@ def table_markdown(rows: list[dict], *, real_column: bool) -> str:
         pt: PhasePoint | None = row["point"]
         if pt is None:
             n = sum(row["counts"].values())
-            cells = [_dataset_label(row), row["reference"], str(n), "-", "-", "-", "-", "-", "-", "nothing kept",
+            cells = [_dataset_label(row), _reference_label(row), str(n), "-", "-", "-", "-", "-", "-", "nothing kept",
                      _obs(row, "generator"), *([_obs(row, "real")] if real_column else []), "nothing kept"]
         else:
             lo, hi = pt.margin_interval
-            cells = [_dataset_label(row), row["reference"], str(pt.n), _ci(pt.p), _ci(pt.phi), _ci(pt.psi),
+            cells = [_dataset_label(row), _reference_label(row), str(pt.n), _ci(pt.p), _ci(pt.phi), _ci(pt.psi),
                      _num(pt.p_star), f"{_num(pt.margin)} [{lo:.3f}, {hi:.3f}]", f"{pt.prob_p_below_p_star:.3f}",
                      pt.side, _obs(row, "generator"), *([_obs(row, "real")] if real_column else []),
                      "**no**" if row["agreement"] == "no" else row["agreement"]]
@@ -128,7 +133,7 @@ def disagreements_markdown(rows: list[dict]) -> str:
     for r in bad:
         pt = r["point"]
         o = r["observed"]["generator"]
-        lines.append(f"- {_dataset_label(r)}, correct if {r['reference']}: p = {pt.p.estimate:.3f}, "
+        lines.append(f"- {_dataset_label(r)}, correct if {_reference_label(r)}: p = {pt.p.estimate:.3f}, "
                      f"p* = {_num(pt.p_star)}, predicted **{pt.side}**, but training on it is **{r['outcome']['generator']}** "
                      f"than the generator ({o['value']:.4f} vs {o['baseline']:.4f}, difference "
                      f"{o['difference']:+.4f} ± {o['se']:.4f}).")
