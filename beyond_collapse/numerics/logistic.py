@@ -16,7 +16,8 @@ everything else, so the solver minimises the number of passes:
    estimated on a strided subsample of ~8N/d rows (BLAS syrk in blocks, float32, no N x d
    temporary), refreshed at the first two iterates only; its relative error ~ sqrt(d / n_sub)
    sets the linear rate, about 1.5 digits per pass at N = 1e6, d = 100. When the subsample is the
-   whole data set (small N) the iteration is exact Newton with a float64 Hessian.
+   whole data set (small N) the iteration is exact Newton with a float64 Hessian. A pass that
+   gains less than half a digit makes the Hessian subsample 4x larger.
 3. Globalisation: a full step is taken when it cuts the gradient norm by 10% (strong convexity
    makes the gradient norm a valid merit function, and this test needs no loss evaluation);
    otherwise Armijo backtracking on L, where near convergence (L's decrease below its rounding
@@ -38,6 +39,10 @@ _NCHUNKS = 64  # fixed chunk count: the summation order, hence the result, does 
 _HESS_BLOCK = 4096  # rows per syrk block: keeps the temporary small (block x d)
 _INIT_TOL = 1e-6  # gradient norm for the subsample solve: below its statistical error at N ~ 1e6
 _FRESH_HESSIANS = 2  # subsampled Hessians recomputed at the first iterates only
+# A step that leaves more than this fraction of the gradient norm means the subsample is too
+# small for this problem (e.g. most weights zero, tiny lam): the Hessian subsample grows 4x
+# (down to the whole data set, where the iteration is exact Newton).
+_SLOW = 0.3
 
 
 class ConvergenceError(ValueError):
@@ -113,16 +118,16 @@ def _loss_grad(X, y, q, w, lam, with_loss=True):
     return f, g / n + lam * w
 
 
-def _sub_hessian(X, y, q, w, lam, stride):
+def _sub_hessian(X, y, q, w, lam, stride, single):
     """Hessian of eq. (1) estimated on rows 0, stride, 2*stride, ... (exact when stride == 1).
 
     sum_i q_i s_i (1 - s_i) x_i x_i^T is accumulated in blocks with BLAS syrk, so the only
     temporary is a block of rows scaled by sqrt(q_i s_i (1 - s_i)). A subsampled Hessian only
     preconditions (its sampling error ~ sqrt(d / n_sub) dwarfs float32 rounding), so it is
-    accumulated in float32 at twice the speed; the exact one (stride 1) stays float64.
+    accumulated in float32 (``single``) at twice the speed; the exact one of the caller's own
+    problem (stride 1) stays float64 so that Newton converges quadratically.
     """
     n, d = X.shape
-    single = stride > 1
     dtype = np.float32 if single else np.float64
     syrk = ssyrk if single else dsyrk
     H = np.zeros((d, d), dtype=dtype, order="F")
@@ -150,7 +155,9 @@ def _subsample_stride(n: int, d: int) -> int:
     """Rows used for the Hessian: enough that sqrt(d / n_sub) is small, cheap next to one pass.
 
     A syrk over n_sub rows costs n_sub d^2 / 2 multiply-adds against N d reads for a pass; with
-    n_sub ~ 8 N / d the two are comparable in time on a machine with ~10 GB/s per core.
+    n_sub ~ 8 N / d the two are comparable in time on a machine with ~10 GB/s per core. At least
+    4 d rows keep the estimate full-rank; more would make each Hessian cost many passes when d
+    is large (d = 1000: 4 d rows already cost about one pass at N = 1e5).
     """
     n_sub = max(20 * d, min(100_000, 8 * n // d))
     return max(1, n // max(1, n_sub))
@@ -164,6 +171,7 @@ def fit_ridge_logistic(
     tol: float = 1e-8,
     max_iter: int = 100,
     w0=None,
+    _start: bool = False,
 ) -> np.ndarray:
     """Minimiser w of eq. (1): (1/N) sum_i q_i BCE(sigmoid(x_i . w), y_i) + (lam/2) |w|^2.
 
@@ -220,7 +228,7 @@ def fit_ridge_logistic(
         sub = slice(0, n, stride)
         w = fit_ridge_logistic(
             X[sub], y[sub], lam, weights=None if q is None else q[sub],
-            tol=max(tol, _INIT_TOL), max_iter=max_iter,
+            tol=max(tol, _INIT_TOL), max_iter=max_iter, _start=True,
         )
     else:
         w = np.zeros(d)
@@ -238,7 +246,7 @@ def fit_ridge_logistic(
         # After _FRESH_HESSIANS steps w moves by ~1e-3 relative: the Hessian changes less than
         # its subsample error, so it is kept (exact Newton, stride 1, always refreshes).
         if chol is None or stride == 1 or fresh < _FRESH_HESSIANS:
-            H = _sub_hessian(X, y, q, w, lam, stride)
+            H = _sub_hessian(X, y, q, w, lam, stride, single=stride > 1 or _start)
             fresh += 1
             try:
                 chol = cho_factor(H, lower=False, check_finite=False)
@@ -252,6 +260,8 @@ def fit_ridge_logistic(
         passes += 1
         g_new_norm = float(np.linalg.norm(g_new))
         if g_new_norm <= 0.9 * gnorm:
+            if g_new_norm > _SLOW * gnorm and stride > 1:
+                stride, chol, fresh = max(1, stride // 4), None, 0
             w, f, g, gnorm = w_new, np.nan, g_new, g_new_norm
             continue
         # Fallback: Armijo backtracking on L itself (step is a descent direction: H is PD)
@@ -274,5 +284,7 @@ def fit_ridge_logistic(
             if armijo or flat:
                 break
             t *= 0.5
+        if g_new_norm > _SLOW * gnorm and stride > 1:
+            stride, chol, fresh = max(1, stride // 4), None, 0
         w, f, g, gnorm = w_new, f_new, g_new, g_new_norm
     return w

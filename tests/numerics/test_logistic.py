@@ -61,6 +61,17 @@ def test_matches_scipy_trust_exact(n, d, lam, noise, weighted):
     np.testing.assert_allclose(w, w_ref, rtol=0, atol=2e-10 / lam + 1e-12)
 
 
+def test_sorted_rows_and_mostly_zero_weights_converge():
+    # Rows sorted by label, 90% zero weights, tiny lam: the strided subsample Hessian is a poor
+    # preconditioner here, so the solver must enlarge it rather than crawl or give up.
+    X, y = _mixture(30_000, 40, 0.2, seed=9)
+    order = np.argsort(y, kind="stable")
+    X, y = np.ascontiguousarray(X[order]), y[order]
+    q = (np.random.default_rng(2).random(y.size) < 0.1) * 2.5
+    w = fit_ridge_logistic(X, y, 1e-5, weights=q, tol=1e-9, max_iter=60)
+    assert np.linalg.norm(_gradient(w, X, y, q, 1e-5)) <= 1e-9 * (1 + 1e-6)
+
+
 def test_zero_weights_equal_dropping_rows_with_n_counting_all_rows():
     X, y = _mixture(400, 6, 0.2, seed=3)
     q = (np.arange(400) % 3 != 0).astype(float)
