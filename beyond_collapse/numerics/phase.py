@@ -179,15 +179,21 @@ def agreement(side: str, outcome: str) -> str:
 # --------------------------------------------------------------------------- rank correlation
 
 def average_ranks(x) -> np.ndarray:
-    """Ranks 1..n of ``x``, ties given the average of the ranks they span (the 'average' method)."""
+    """Ranks 1..n along the last axis, ties given the average of the ranks they span ('average' method)."""
     x = as_float_array("x", x)
-    order = np.argsort(x, kind="stable")
-    xs = x[order]
-    starts = np.flatnonzero(np.r_[True, xs[1:] != xs[:-1]])
-    ends = np.r_[starts[1:], len(xs)]
-    avg = (starts + ends + 1) / 2.0  # mean of ranks start+1 .. end
-    ranks = np.empty(len(x))
-    ranks[order] = np.repeat(avg, ends - starts)
+    order = np.argsort(x, axis=-1, kind="stable")
+    xs = np.take_along_axis(x, order, axis=-1)
+    n = x.shape[-1]
+    idx = np.broadcast_to(np.arange(n), xs.shape)
+    new = np.ones(xs.shape, dtype=bool)
+    new[..., 1:] = xs[..., 1:] != xs[..., :-1]
+    # first and last sorted position of each element's tie group
+    first = np.maximum.accumulate(np.where(new, idx, 0), axis=-1)
+    last_flags = np.ones(xs.shape, dtype=bool)
+    last_flags[..., :-1] = new[..., 1:]
+    last = np.flip(np.minimum.accumulate(np.flip(np.where(last_flags, idx, n - 1), axis=-1), axis=-1), axis=-1)
+    ranks = np.empty(xs.shape)
+    np.put_along_axis(ranks, order, (first + last) / 2.0 + 1.0, axis=-1)
     return ranks
 
 
@@ -293,10 +299,16 @@ def rank_correlation(x, y, *, method: str = "spearman", confidence: float = 0.95
     est = spearman(x, y)
     rng = np.random.default_rng(seed)
     boots = []
-    for _ in range(int(n_boot)):
-        i = rng.integers(0, len(x), len(x))
-        boots.append(_pearson(average_ranks(x[i]), average_ranks(y[i])))
-    boots = np.asarray(boots)
+    chunk = max(1, 2_000_000 // len(x))
+    for start in range(0, int(n_boot), chunk):
+        i = rng.integers(0, len(x), (min(chunk, int(n_boot) - start), len(x)))
+        rx = average_ranks(x[i])
+        ry = average_ranks(y[i])
+        rx -= rx.mean(axis=1, keepdims=True)
+        ry -= ry.mean(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            boots.append((rx * ry).sum(axis=1) / np.sqrt((rx * rx).sum(axis=1) * (ry * ry).sum(axis=1)))
+    boots = np.concatenate(boots)
     boots = boots[np.isfinite(boots)]
     lo, hi = np.quantile(boots, [tail, 1 - tail]) if boots.size else (float("nan"), float("nan"))
     return Correlation(method=method, estimate=est, ci_low=float(lo), ci_high=float(hi), confidence=conf,
