@@ -156,6 +156,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, data: Examples, checkpoint: 
     done = step - start_step
     summary = {"steps": step, "examples_seen": step * cfg.batch_size * world,
                "final_loss": losses[-1][1] if losses else None, "loss_curve": losses,
-               "examples_per_s_this_call": done * cfg.batch_size * world / elapsed if done else None}
+               "examples_per_s_this_call": done * cfg.batch_size * world / elapsed if done else None,
+               "wall_time_s_this_call": elapsed}
     model.eval()
     return model, summary
