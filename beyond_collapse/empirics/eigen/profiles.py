@@ -77,9 +77,10 @@ def _cpu() -> EigenProfile:
     return EigenProfile(
         model=model, generator=gen, retrain=replace(gen, seed=1), n_train=30_000, n_test=2_000,
         n_prompts=30_000, beams=(1, 5, 10, 25, 35, 50), label_beams=(5, 10), n_table1=500,
-        taus=(0.1, 0.05, 0.02), select_tau=0.05, table3=((0.02, 2),), threads=1, decode_batch=256,
-        notes=("cpu: 2x2 matrices, a 0.3M-parameter model, 30k examples per data set; "
-               "label selection with beams 5 and 10 only; see docs/REPRODUCTION.md",),
+        taus=(0.1, 0.05, 0.02), select_tau=0.05, table3=((0.02, 2),), table4=True, threads=1,
+        decode_batch=256,
+        notes=("cpu: 2x2 matrices, a 0.3M-parameter model, 30k examples per data set; label selection "
+               "with beams 5 and 10 only; Table 4 with model A only; see docs/REPRODUCTION.md",),
     )
 
 
