@@ -84,6 +84,3 @@ def save_figure(fig, path: Path) -> Path:
     plt.close(fig)
     return path
 
-
-def fmt(x: float, digits: int = 3) -> str:
-    return "n/a" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
