@@ -12,7 +12,7 @@ Method (robust for every gamma > 0 and all N_kl >= 0). Write u1 = a s + b t, u0 
 are x . w for a fresh point of true class 1 and 0. Given u1, each of gamma A, gamma B solves a
 scalar monotone equation in its logit y, y + u + c sigmoid(y) = 0 with c = R / gamma (u = u1 for
 A, -u1 for B), bracketed in [-u - c, -u]. Then (u1, u0) = K (s, t) with K = [[a, b], [b, a]].
-Factor K = L L^T (L has one column per positive eigenvalue a +- b) and put u = L xi: xi solves
+Factor K = L L^T (Cholesky; the second column vanishes when |b| = a) and put u = L xi: xi solves
 gamma xi - L^T f(L xi) = 0, where f = gamma (s, t) is decreasing in u, so the map is the gradient
 of a strictly convex function with Hessian >= gamma I. One or two nested safeguarded Newton
 solves (Newton inside a shrinking sign bracket, bisection when Newton leaves it) therefore
@@ -48,6 +48,26 @@ def _sig(y):
 
 
 @numba.njit(cache=True)
+def _c_sig(c, y):
+    """c sigmoid(y) without cancellation: via tanh near y = 0 (keeps the O(y) deviation from c/2
+    exact when gamma is huge), directly elsewhere (keeps tiny sigmoids exact)."""
+    if abs(y) < 1.0:
+        return 0.5 * c + c * _half_dev(y)
+    return c * _sig(y)
+
+
+@numba.njit(cache=True)
+def _safe_step(x, step, lo, hi, dx_old):
+    """Newton's x - step unless it leaves (lo, hi) or fails to halve the step before last; then
+    bisect (Numerical Recipes' rtsafe). Guarantees the bracket shrinks geometrically, so Newton's
+    ping-pong between the flat ends of a sigmoid cannot stall the solve."""
+    x_new = x - step
+    if not (lo < x_new < hi) or abs(step) > 0.5 * dx_old:
+        return 0.5 * (lo + hi), 0.5 * (hi - lo)
+    return x_new, abs(step)
+
+
+@numba.njit(cache=True)
 def _logit_root(u, c):
     """The y with y + u + c sigmoid(y) = 0 (c >= 0): the logit of gamma * (A, B, C or D)."""
     lo = -u - c
@@ -57,18 +77,18 @@ def _logit_root(u, c):
     y = -u - c * _sig(-u)
     if not (lo <= y <= hi):
         y = 0.5 * (lo + hi)
+    dx = 2.0 * (hi - lo)
     for _ in range(_MAX_ITER):
         s = _sig(y)
-        h = y + u + 0.5 * c + c * _half_dev(y)
-        if abs(h) <= 2.0 * _EPS * (abs(y) + abs(u) + c):  # zero within rounding
+        cs = _c_sig(c, y)
+        h = y + u + cs
+        if abs(h) <= 2.0 * _EPS * (abs(y) + abs(u) + cs):  # zero within rounding
             return y
         if h > 0.0:
             hi = y
         else:
             lo = y
-        y_new = y - h / (1.0 + c * s * (1.0 - s))
-        if not (lo < y_new < hi):
-            y_new = 0.5 * (lo + hi)
+        y_new, dx = _safe_step(y, h / (1.0 + c * s * (1.0 - s)), lo, hi, dx)
         if abs(y_new - y) <= 4.0 * _EPS * abs(y_new) or hi - lo <= 4.0 * _EPS * max(abs(lo), abs(hi)):
             return y_new
         y = y_new
@@ -77,19 +97,23 @@ def _logit_root(u, c):
 
 @numba.njit(cache=True)
 def _class_sum(u, n_pos, n_neg, c):
-    """f(u) = n_pos sigmoid(y(u)) - n_neg sigmoid(y(-u)) and df/du (<= 0).
+    """f(u) = n_pos sigmoid(y(u)) - n_neg sigmoid(y(-u)), df/du (<= 0) and the size of f's terms.
 
     For class 1 this is gamma s = N11 gamma A - N10 gamma B; for class 0, gamma t.
     """
     y_p = _logit_root(u, c)
     y_n = _logit_root(-u, c)
-    f = 0.5 * (n_pos - n_neg) + n_pos * _half_dev(y_p) - n_neg * _half_dev(y_n)
     s_p = _sig(y_p)
     s_n = _sig(y_n)
+    if abs(y_p) < 1.0 and abs(y_n) < 1.0:
+        # both near 1/2 (large gamma): the O(u) deviations carry f, keep them exact
+        f = 0.5 * (n_pos - n_neg) + n_pos * _half_dev(y_p) - n_neg * _half_dev(y_n)
+    else:
+        f = n_pos * s_p - n_neg * s_n
     dp = s_p * (1.0 - s_p)
     dn = s_n * (1.0 - s_n)
     df = -n_pos * dp / (1.0 + c * dp) - n_neg * dn / (1.0 + c * dn)
-    return f, df
+    return f, df, n_pos * s_p + n_neg * s_n
 
 
 @numba.njit(cache=True)
@@ -98,18 +122,16 @@ def _residual(xi1, xi2, L, n11, n10, n01, n00, gamma, c):
     level of each component (the size of the terms that cancel in it)."""
     u1 = L[0, 0] * xi1 + L[0, 1] * xi2
     u0 = L[1, 0] * xi1 + L[1, 1] * xi2
-    f1, d1 = _class_sum(u1, n11, n10, c)
-    f0, d0 = _class_sum(u0, n01, n00, c)
+    f1, d1, m1 = _class_sum(u1, n11, n10, c)
+    f0, d0, m0 = _class_sum(u0, n01, n00, c)
     g1 = gamma * xi1 - (L[0, 0] * f1 + L[1, 0] * f0)
     g2 = gamma * xi2 - (L[0, 1] * f1 + L[1, 1] * f0)
     j11 = gamma - (L[0, 0] ** 2 * d1 + L[1, 0] ** 2 * d0)
     j12 = -(L[0, 0] * L[0, 1] * d1 + L[1, 0] * L[1, 1] * d0)
     j22 = gamma - (L[0, 1] ** 2 * d1 + L[1, 1] ** 2 * d0)
-    # f's own rounding is eps * (n_pos + n_neg), not eps * |f| (it is a difference)
-    a1 = abs(n11) + abs(n10)
-    a0 = abs(n01) + abs(n00)
-    r1 = 4.0 * _EPS * (gamma * abs(xi1) + abs(L[0, 0]) * a1 + abs(L[1, 0]) * a0)
-    r2 = 4.0 * _EPS * (gamma * abs(xi2) + abs(L[0, 1]) * a1 + abs(L[1, 1]) * a0)
+    # f's own rounding is eps times the size of its terms (m1, m0), not eps * |f| (a difference)
+    r1 = 4.0 * _EPS * (gamma * abs(xi1) + abs(L[0, 0]) * m1 + abs(L[1, 0]) * m0)
+    r2 = 4.0 * _EPS * (gamma * abs(xi2) + abs(L[0, 1]) * m1 + abs(L[1, 1]) * m0)
     return g1, g2, j11, j12, j22, r1, r2
 
 
@@ -121,6 +143,7 @@ def _solve_inner(xi1, L, n11, n10, n01, n00, gamma, c, bound2, x0):
     lo = -bound2
     hi = bound2
     x = min(max(x0, lo), hi)
+    dx = 2.0 * (hi - lo)
     for _ in range(_MAX_ITER):
         g1, g2, j11, j12, j22, r1, r2 = _residual(xi1, x, L, n11, n10, n01, n00, gamma, c)
         if abs(g2) <= r2:
@@ -129,9 +152,7 @@ def _solve_inner(xi1, L, n11, n10, n01, n00, gamma, c, bound2, x0):
             hi = x
         else:
             lo = x
-        x_new = x - g2 / j22
-        if not (lo < x_new < hi):
-            x_new = 0.5 * (lo + hi)
+        x_new, dx = _safe_step(x, g2 / j22, lo, hi, dx)
         if abs(x_new - x) <= 4.0 * _EPS * abs(x_new) or hi - lo <= 4.0 * _EPS * max(abs(lo), abs(hi)):
             return x_new
         x = x_new
@@ -142,18 +163,13 @@ def _solve_inner(xi1, L, n11, n10, n01, n00, gamma, c, bound2, x0):
 def _solve_one(n11, n10, n01, n00, a, b, gamma):
     """(u1, u0) at the fixed point of eq. (31) for one draw (no input checks)."""
     c = (1.0 - a) / gamma
+    # Cholesky factor of K = [[a, b], [b, a]]: u1 = sqrt(a) xi1 exactly, so u1 keeps full relative
+    # precision even when u0 is ~1e10 times larger (a symmetric square root would mix them).
     L = np.zeros((2, 2))
-    lp = a + b
-    lm = a - b
-    if lp > 0.0:
-        L[0, 0] = np.sqrt(0.5 * lp)
-        L[1, 0] = np.sqrt(0.5 * lp)
-    if lm > 0.0:
-        # the second column: the solve over xi2 is nested inside the one over xi1
-        L[0, 1] = np.sqrt(0.5 * lm)
-        L[1, 1] = -np.sqrt(0.5 * lm)
-    if lp <= 0.0 and lm > 0.0:  # b = -a: a single column, put it first
-        L[0, 0], L[1, 0], L[0, 1], L[1, 1] = L[0, 1], L[1, 1], 0.0, 0.0
+    if a > 0.0:
+        L[0, 0] = np.sqrt(a)
+        L[1, 0] = b / np.sqrt(a)
+        L[1, 1] = np.sqrt(max(a - b * b / a, 0.0))  # 0 when |b| = a: one column
     # |f1| <= max(N11, N10), |f0| <= max(N01, N00), so |xi_j| <= sum_g |L_gj| max_g / gamma
     m1 = max(n11, n10)
     m0 = max(n01, n00)
@@ -164,6 +180,7 @@ def _solve_one(n11, n10, n01, n00, a, b, gamma):
         lo = -bound1
         hi = bound1
         xi2 = 0.0
+        dx = 2.0 * (hi - lo)
         for _ in range(_MAX_ITER):
             xi2 = _solve_inner(xi1, L, n11, n10, n01, n00, gamma, c, bound2, xi2)
             g1, g2, j11, j12, j22, r1, r2 = _residual(xi1, xi2, L, n11, n10, n01, n00, gamma, c)
@@ -174,9 +191,7 @@ def _solve_one(n11, n10, n01, n00, a, b, gamma):
             else:
                 lo = xi1
             # derivative of g1 along the curve xi2*(xi1): the Schur complement (>= gamma)
-            x_new = xi1 - g1 / (j11 - j12 * j12 / j22)
-            if not (lo < x_new < hi):
-                x_new = 0.5 * (lo + hi)
+            x_new, dx = _safe_step(xi1, g1 / (j11 - j12 * j12 / j22), lo, hi, dx)
             done = abs(x_new - xi1) <= 4.0 * _EPS * abs(x_new) or hi - lo <= 4.0 * _EPS * max(abs(lo), abs(hi))
             xi1 = x_new
             if done:
@@ -242,9 +257,11 @@ def solve_kkt(n11, n10, n01, n00, a, b, gamma) -> KKTSolution:
     a, b : Condition D.1 Gram constants, 0 <= a < 1, |b| <= a.
     gamma : N * lambda > 0 (N counts all rows, kept or not).
 
-    Returns a ``KKTSolution``. Accuracy: the nested solves stop at a few ulps of the logits and of
-    xi, so A..D carry relative errors of order 1e-14 (checked against scipy.optimize.root and
-    against actual ridge-logistic fits on exact Condition D.1 data in the tests).
+    Returns a ``KKTSolution``. Accuracy: the nested solves stop when each residual is at its
+    rounding level, so A..D carry relative errors of order 1e-15 (checked against
+    scipy.optimize.root, against actual ridge-logistic fits on exact Condition D.1 data, and against
+    mpmath at 60 digits for N / gamma up to 1e14 in the tests; a random sweep of 20000 draws with
+    counts up to 1e9 and gamma in [1e-6, 1e12] found nothing worse than 2e-11).
     """
     n11, n10, n01, n00 = (check_positive(nm, v, allow_zero=True) for nm, v in
                           (("n11", n11), ("n10", n10), ("n01", n01), ("n00", n00)))

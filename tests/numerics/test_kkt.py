@@ -105,6 +105,42 @@ def test_huge_counts_and_tiny_gamma_are_finite_and_satisfy_eq31():
             assert np.max(np.abs(_eq31(v, *case, 0.3, -0.2, gamma))) <= 1e-13 * scale
 
 
+def _mp_solution(n11, n10, n01, n00, a, b, gamma, start):
+    """eq. (31) in logit unknowns, solved by mpmath.findroot at 60 digits from a given start."""
+    import mpmath as mp
+
+    mp.mp.dps = 60
+    a, b, g = mp.mpf(a), mp.mpf(b), mp.mpf(gamma)
+    R = 1 - a
+    sig = lambda z: 1 / (1 + mp.exp(-z))  # noqa: E731
+
+    def F(ya, yb, yc, yd):
+        A, B, C, D = (sig(y) / g for y in (ya, yb, yc, yd))
+        s, t = n11 * A - n10 * B, n01 * C - n00 * D
+        u1, u0 = a * s + b * t, b * s + a * t
+        return [ya + u1 + R * A, yb - u1 + R * B, yc + u0 + R * C, yd - u0 + R * D]
+
+    y = mp.findroot(F, [mp.log(v * g / (1 - v * g)) for v in start])
+    return [float(sig(v) / g) for v in y]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (0.0, 1.0, 0.0, 1.21873938e8, 0.557267228545724, 0.278633614272862, 0.010383086044113232),
+        (0.0, 16.0, 0.0, 7.50894927e8, 0.9148100373957528, 0.9148100373957528, 6.4996483062566214e-06),
+        (0.0, 6.97743181e8, 5.3472492e7, 298.0, 0.012097864625793426, 0.006048932312896713, 0.06356336238037394),
+    ],
+)
+def test_extreme_count_to_gamma_ratios_match_mpmath(case):
+    # N / gamma up to 1e14 and counts 1 : 1e8: Newton ping-pongs between a sigmoid's flat ends
+    # and sums of huge, nearly cancelling terms appear; found by a random sweep, each once wrong
+    # (relative errors 1e-6 .. 1e-2) before the solver was made robust to them.
+    sol = solve_kkt(*case)
+    got = [sol.A, sol.B, sol.C, sol.D]
+    np.testing.assert_allclose(got, _mp_solution(*case, got), rtol=1e-13)
+
+
 def test_prop_e3_holds_for_fresh_points_but_training_accuracy_needs_margin_r_over_a():
     # Symmetric case b = -a at large gamma: the fresh-point classifier is perfect iff the kept
     # right count P = N11 + N00 exceeds the kept wrong count Q = N10 + N01 (Prop. E.3), but eq. (41)
