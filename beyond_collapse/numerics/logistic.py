@@ -156,8 +156,8 @@ def _subsample_stride(n: int, d: int) -> int:
 
     A syrk over n_sub rows costs n_sub d^2 / 2 multiply-adds against N d reads for a pass; with
     n_sub ~ 8 N / d the two are comparable in time on a machine with ~10 GB/s per core. At least
-    4 d rows keep the estimate full-rank; more would make each Hessian cost many passes when d
-    is large (d = 1000: 4 d rows already cost about one pass at N = 1e5).
+    20 d rows keep the estimate's relative error below ~0.25; where that is still too few (most
+    weights zero, tiny lam) the iteration grows the subsample itself (``_SLOW``).
     """
     n_sub = max(20 * d, min(100_000, 8 * n // d))
     return max(1, n // max(1, n_sub))
@@ -186,7 +186,8 @@ def fit_ridge_logistic(
         N in eq. (1) counts all rows, including those with q_i = 0.
     tol : stop when the Euclidean norm of the full-data gradient of eq. (1) is <= tol.
     max_iter : maximum number of full-data passes.
-    w0 : optional starting point (default: Newton's solution on a subsample of rows).
+    w0 : optional starting point (default: this solver's solution on a subsample of rows).
+    _start : internal (set on the recursive subsample solve).
 
     Returns
     -------
