@@ -47,6 +47,39 @@ def _fig5(res: dict, rel) -> str:
     return "\n".join(lines)
 
 
+def _fig5_longer(res: dict, longer: dict, rel, name: str) -> str:
+    """Measured p_up on this profile beside a committed run of a longer profile: how p_up moves with N."""
+    a, b = res["config"], longer["config"]
+    rows = {row["ratio"]: row for row in longer["breakdown"]}
+    lines = [
+        f"Committed `{longer['profile']}` run ([{name}.png]({rel(name + '.png')})): N = {b['n']}, d = {b['d']}, "
+        f"{b['seeds']} seeds, grid step {b['p_step']}, beside this run's N = {a['n']}, d = {a['d']}.", "",
+        f"| psi/phi | p* | p-*(t=0.1) | p_up, N={a['n']} | p_up, N={b['n']} | finite-N P(success)>=0.9, N={b['n']} |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in res["breakdown"]:
+        other = rows.get(row["ratio"])
+        if other is None:
+            continue
+        lines.append(f"| {row['ratio']:g} | {row['p_star']:.3f} | {row['p_minus_t']:.3f} | {_pm(row['p_up'])} | "
+                     f"{_pm(other['p_up'])} | {_f(other['finite_n']['p_09'])} |")
+    return "\n".join(lines)
+
+
+def _oracle_over_clean(res: dict) -> list[str]:
+    """Per estimator: oracle selection's relative error over clean data's at the largest n'."""
+    last = len(res["n_prime"]) - 1
+    lines = []
+    for est, summary in res["summary"].items():
+        ratios = []
+        for n0 in res["config"]["n0_values"]:
+            s = summary[n0] if n0 in summary else summary[str(n0)]
+            ratios.append(f"N0={n0}: {s['oracle']['mean'][last] / s['clean']['mean'][last]:.1f}x")
+        lines.append(f"- {est}: at n' = {res['n_prime'][last]}, oracle selection's relative error over clean "
+                     "data's: " + ", ".join(ratios) + ".")
+    return lines
+
+
 def _fig2(res: dict, rel) -> str:
     cfg = res["config"]
     lines = [
@@ -99,13 +132,7 @@ def _fig3(res: dict, rel) -> str:
                 cells = " | ".join(f"{s[m]['mean'][i]:.2e} [{s[m]['min'][i]:.1e}, {s[m]['max'][i]:.1e}]" for i in picks)
                 lines.append(f"| {est} | {n0} | {m} | {cells} |")
             lines.append(f"| {est} | {n0} | generator itself | {s['generator']:.2e} |" + " |" * (len(picks) - 1))
-    last = len(n_prime) - 1
-    lines.append("")
-    for est in estimators:
-        ratios = [f"N0={n0}: {block(est, n0)['oracle']['mean'][last] / block(est, n0)['clean']['mean'][last]:.1f}x"
-                  for n0 in cfg["n0_values"]]
-        lines.append(f"- {est}: at n' = {n_prime[last]}, oracle selection's relative error over clean data's: "
-                     + ", ".join(ratios) + ".")
+    lines += [""] + _oracle_over_clean(res)
     lines += ["", "The paper states that oracle selection matches training on clean data and that weak "
               "supervision shows a sweet spot in n'; compare with the ratios above and the curves."]
     return "\n".join(lines)
@@ -113,6 +140,7 @@ def _fig3(res: dict, rel) -> str:
 
 def build(ctx) -> str:
     from beyond_collapse.numerics.experiments import produce
+    from beyond_collapse.runs import read_json
 
     out = ctx.section_dir("numerics")
 
@@ -130,4 +158,13 @@ def build(ctx) -> str:
                                     base_seed=ctx.seed, progress=False)
         parts.append(f"### {title}\n\n{render(res, rel)}\n\nResults: [{json_path.name}]({rel(json_path.name)}); "
                      f"{time.perf_counter() - t0:.0f} s on this run (units resumed from `{ctx.runs_dir}` count as 0).")
+        longer = out / "cpu" / "fig5.json"
+        if name == "fig5" and ctx.profile == "quick" and longer.exists():
+            parts.append(_fig5_longer(res, read_json(longer), rel, "cpu/fig5"))
+        paper = out / "paper" / "fig3.json"
+        if name == "fig3" and ctx.profile != "paper" and paper.exists():
+            big = read_json(paper)
+            parts.append(f"Committed `paper` run ([paper/fig3.png]({rel('paper/fig3.png')})): N1 = {big['config']['n1']}, "
+                         f"n' up to {big['n_prime'][-1]}, {big['config']['seeds']} seeds.\n\n"
+                         + "\n".join(_oracle_over_clean(big)))
     return "\n\n".join(parts)
