@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PROFILE ?= quick
 
-.PHONY: report test venv clean
+.PHONY: report test bench venv clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ report: venv
 
 test: venv
 	$(BIN)/python -m pytest -n 2 tests
+
+# Side-by-side timings against scikit-learn / scipy (see benchmarks/README.md); not part of CI.
+bench: venv
+	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:
 	rm -rf $(VENV) build *.egg-info
