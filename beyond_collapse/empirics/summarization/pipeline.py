@@ -419,8 +419,10 @@ def plot_figure4(results: dict, cfg: SummarizationConfig, path: str | Path) -> P
 
 
 def write_outputs(results: dict, cfg: SummarizationConfig, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``results_<profile>.json``, ``synthetic_scores_<profile>.jsonl`` (per-example ROUGE-1,
-    perplexities and selected flags, for estimating p, phi, psi), the table and Figure 4."""
+    """Write ``results_<profile>.json``, ``synthetic_scores_<profile>.jsonl`` (per synthetic example:
+    index into the train split, ROUGE-1, perplexity under the generator and the weak verifier,
+    whether the generator trained on it, and the selections ``"{strategy}_{rate}"`` that kept it;
+    for estimating p, phi, psi), the table and Figure 4."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     p = cfg.profile
@@ -432,7 +434,7 @@ def write_outputs(results: dict, cfg: SummarizationConfig, out_dir: str | Path) 
     for i in range(n):
         row = {"index": i, "rouge1": scores["rouge1"][i], "ppl_generator": scores["ppl_self"][i],
                "ppl_weak_verifier": scores["ppl_weak"][i], "in_generator_train": i in gen_set}
-        row.update({f"selected_{name.removeprefix('retrain_')}": i in idx for name, idx in flags.items()})
+        row["selected"] = [name.removeprefix("retrain_") for name, idx in flags.items() if i in idx]
         lines.append(json.dumps(row))
     scores_path = out_dir / f"synthetic_scores_{p}.jsonl"
     scores_path.write_text("\n".join(lines) + "\n")
