@@ -3,23 +3,28 @@
 ``Phi2(h, k; rho) = P(X <= h, Y <= k)`` for standard normal ``(X, Y)`` with correlation ``rho``
 is what App. D.6 needs (the supervised-pruning keep rates). General-purpose routines (Genz's
 BVND, used by scipy) aim at absolute accuracy and return 0 far in the tails; here every branch
-adds positive terms only, so the relative error stays near machine precision:
+adds positive terms or loses at most 3 bits to a subtraction, so the relative error stays near
+machine precision:
 
 - ``rho >= 0``: Plackett's identity ``dPhi2/drho = phi2`` integrated from ``rho = 0``,
   ``Phi2 = Phi(h) Phi(k) + (1/2pi) int_{acos rho}^{pi/2} exp(-E(v)) dv`` with ``s = cos v`` the
   intermediate correlation and ``E = (h^2 + k^2 - 2 h k s) / (2 (1 - s^2))`` written as a sum of
   non-negative terms (no cancellation near ``s = 1``).
 - ``rho < 0``: the same identity subtracts, as does ``Phi2(h, k; rho) = Phi(h) - Phi2(h, -k; -rho)``;
-  either is used only when it loses at most 3 bits, otherwise ``Phi2 = int_{-inf}^{h} phi(x) Phi((k - rho x)/sqrt(1 - rho^2)) dx`` (positive
-  integrand).
+  either is used only when it loses at most 3 bits, otherwise the positive integral
+  ``Phi2 = int_{-inf}^{min(h,k)} phi(x) Phi((max(h,k) - rho x) / sqrt(1 - rho^2)) dx``.
 - ``rho = 1``: ``Phi(min(h, k))``; ``rho = -1``: ``P(-k <= X <= h)``, computed without cancellation.
 
 Integrals use one 20-point Gauss-Legendre rule where the integrand varies little, and otherwise
 global adaptive Gauss-Kronrod (7/15) with breakpoints at the integrand's local scales.
 
-Accuracy (tests/theory/test_special.py, against mpmath at 40 digits on a grid of h, k in
-[-30, 30] with rho in [-1, 1], including rho = +-(1 - 1e-12)): relative error <= 1e-12 wherever the
-true value is a normal double (>= 1e-300); smaller values underflow towards 0.
+Accuracy: relative error <= 1e-12 wherever the true value is a normal double (>= 1e-300); smaller
+values underflow towards 0. Tested (tests/theory/test_special.py) against mpmath at >= 30 digits:
+Plackett's identity on a grid h, k in {-30, -9, -3, 0, 2} x {-9, -1, 0.5, 8}, rho in
+{0.3, 0.9, 0.999, 1 - 1e-9}; a positive-integrand quadrature table for h, k in
+{-30, -9, -4, -1.5, 0, 0.7, 3, 8}, rho in {-(1 - 1e-12), -0.999, -0.95, -0.7, -0.3}; 400-digit
+Plackett values in far negative-rho tails; Sheppard's orthant formula up to rho = -1 + 2^-40; and
+the rho = +-1 limits.
 
 The kernels below assume validated input (the public functions check it) and do no checking.
 """
