@@ -104,8 +104,8 @@ def _fig2(res: dict, rel) -> str:
     lines += ["", "Theorem 3.2 predicts a jump from 100% to 0% at the breakdown point; the range of each mean "
               "curve shows how far the finite-N accuracy is from that step: " + "; ".join(extremes) + ". "
               "In the isotropic model x_i . x_j concentrates at 0 for every pair (a = b = 0), outside Condition "
-              "D.1 (b < a), and the fitted direction sits between w_gen and w_prune, so its accuracy "
-              "1 - angle(w, mu)/pi declines gradually; only its 50% crossing is a breakdown point to compare."]
+              "D.1 (b < a), so the dichotomy is not expected there; its accuracy 1 - angle(w, mu)/pi declines "
+              "gradually and only its 50% crossing is a breakdown point to compare."]
     return "\n".join(lines)
 
 
