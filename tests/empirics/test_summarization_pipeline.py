@@ -16,7 +16,7 @@ from beyond_collapse.empirics.summarization.pipeline import (  # noqa: E402
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("summ")
-    cfg = config_for("quick", train_limit=24, test_limit=4)
+    cfg = config_for("quick", train_limit=24, test_limit=4, retrain_seeds=(0, 1))
     results = run_pipeline(cfg, root / "runs")
     return cfg, root, results
 
@@ -46,7 +46,10 @@ def test_selections_follow_their_scores(run):
 def test_outputs_and_resume(run):
     cfg, root, res = run
     units = sorted((root / "runs").glob("*.json"))
-    assert len(units) == 2 + 2 + 1 + 1 + 1 + len(cfg.rates) * len(cfg.strategies)  # bases, models, synth, scores, full
+    # bases, generator and weak verifier, synthesis, scores, 100% real, then retraining for two seeds
+    assert len(units) == 2 + 2 + 1 + 1 + 1 + 2 * len(cfg.rates) * len(cfg.strategies)
+    assert sorted(res["seed_repeats"]) == sorted(res["selections"])
+    assert all(list(v) == ["1"] and 0 <= v["1"] <= 1 for v in res["seed_repeats"].values())
     before = {p: p.stat().st_mtime_ns for p in units}
     again = run_pipeline(cfg, root / "runs")  # every unit is read back, none recomputed
     assert {p: p.stat().st_mtime_ns for p in units} == before
@@ -75,6 +78,8 @@ def test_config_rejects_unknown_keys_and_bad_values():
         config_for("cpu", learning_rate=1.0)
     with pytest.raises(ValueError, match="loss_on"):
         config_for("cpu", loss_on="prompt")
+    with pytest.raises(ValueError, match="retrain_seeds"):
+        config_for("cpu", retrain_seeds=(1, 2))
     with pytest.raises(ValueError, match="eval_fractions"):
         config_for("cpu", eval_fractions=(0.5,))
 

@@ -82,6 +82,7 @@ class SummarizationConfig:
     rates: tuple[float, ...] = RATES
     strategies: tuple[str, ...] = STRATEGIES
     eval_fractions: tuple[float, ...] = (0.25, 0.5, 1.0)
+    retrain_seeds: tuple[int, ...] = (0,)  # 0 is the main run; others repeat each retraining
     loss_on: str = "summary"
     gen_batch_size: int = 32
     score_batch_size: int = 16
@@ -101,6 +102,8 @@ class SummarizationConfig:
             check_choice("strategies", s, STRATEGIES)
         for f in self.eval_fractions:
             check_probability("eval_fractions", f, open_low=True)
+        if 0 not in self.retrain_seeds or any(not isinstance(k, int) or k < 0 for k in self.retrain_seeds):
+            raise ValueError(f"retrain_seeds must be non-negative integers including 0, got {self.retrain_seeds}")
         if 1.0 not in self.eval_fractions:
             raise ValueError(f"eval_fractions must include 1.0 (the end of the epoch), got {self.eval_fractions}")
 
@@ -134,7 +137,7 @@ PROFILE_CONFIGS: dict[str, SummarizationConfig] = {
         generator_train=TrainSpec(1e-3, "cosine", 1, 4), retrain=TrainSpec(4e-4, "constant", 1, 4),
         real_train=TrainSpec(1e-3, "cosine", 1, 4), test_limit=200,
         vocab_size=4096, block_size=192, max_summary_tokens=40, min_summary_tokens=5, no_repeat_ngram_size=3,
-        eval_fractions=(0.5, 1.0),
+        eval_fractions=(0.5, 1.0), retrain_seeds=(0, 1, 2),
     ),
     "paper": SummarizationConfig(
         profile="paper",
@@ -350,6 +353,23 @@ def run_pipeline(cfg: SummarizationConfig, runs_dir: str | Path, *, only: str | 
                                                          desc=name, eval_along=True), "indices": idx.tolist()},
                            keys=gen_keys + ("weak_base", "weak_fraction", "retrain", "eval_fractions"))
             results["selections"][name] = {"strategy": strategy, "rate": rate, **rec["metrics"]}
+    # Repeats with other training seeds (and, for random, other subsets): the paired standard
+    # errors above cover test-set noise only, these show the training-seed noise.
+    results["seed_repeats"] = {}
+    for extra in cfg.retrain_seeds:
+        if extra == 0:
+            continue
+        for ri, rate in enumerate(cfg.rates):
+            for strategy in cfg.strategies:
+                idx = select(strategy, rate, rouge=arrays["rouge1"], ppl_self=arrays["ppl_self"],
+                             ppl_weak=arrays["ppl_weak"], n=len(run.train), seed=cfg.seed + 100 + ri + 1000 * extra)
+                pairs = [Pair(run.train[i].text, synthetic[i]) for i in idx]
+                name = f"retrain_{strategy}_{rate:g}"
+                rec = run.unit(f"{name}_seed{extra}", lambda: {
+                    **run.finetune(base_path, tok, pairs, cfg.retrain, seed=cfg.seed + extra, desc=f"{name} seed {extra}",
+                                   eval_along=False), "indices": idx.tolist()},
+                    keys=gen_keys + ("weak_base", "weak_fraction", "retrain"), retrain_seed=extra)
+                results["seed_repeats"].setdefault(name, {})[str(extra)] = rec["metrics"]["test_rouge1"]
     return results
 
 
@@ -370,6 +390,19 @@ def table_markdown(results: dict, cfg: SummarizationConfig) -> str:
     for s in cfg.strategies:
         cells = [f"{results['selections'][f'retrain_{s}_{r:g}']['test_rouge1']:.4f}" for r in cfg.rates]
         lines.append(f"| {_LABELS[s]} | " + " | ".join(cells) + " |")
+    repeats = results.get("seed_repeats") or {}
+    if repeats:
+        seeds = sorted({k for v in repeats.values() for k in v}, key=int)
+        lines += ["", f"Training-seed repeats (seed 0 is the table above; seeds {', '.join(seeds)}: other training "
+                  "seeds, and other subsets for random): mean ± std over all seeds", "",
+                  "| selection | " + " | ".join(f"{r:.1%}" for r in cfg.rates) + " |", "|---" * (len(cfg.rates) + 1) + "|"]
+        for s in cfg.strategies:
+            cells = []
+            for r in cfg.rates:
+                name = f"retrain_{s}_{r:g}"
+                vals = [results["selections"][name]["test_rouge1"], *repeats.get(name, {}).values()]
+                cells.append(f"{np.mean(vals):.4f} ± {np.std(vals, ddof=1) if len(vals) > 1 else 0.0:.4f} (n={len(vals)})")
+            lines.append(f"| {_LABELS[s]} | " + " | ".join(cells) + " |")
     g = results["generator"]["metrics"]
     f = results["full_real"]["metrics"]
     w = results["weak_verifier"]["metrics"]
