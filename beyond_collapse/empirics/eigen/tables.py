@@ -71,17 +71,18 @@ def table2_markdown(results: dict, *, table3: bool = False) -> str:
     if not rows and not table3:
         return "(no retrained model finished)"
     taus = list(results["generator"]["test"]["accuracy"])
-    lines = ["| Data set | examples | kept | label acc. " + taus[0] + " | " + " | ".join(taus) + " |",
-             "|---" * (len(taus) + 4) + "|"]
+    lines = ["| Data set | examples | kept | " + " | ".join(f"labels within {t}" for t in taus) + " | "
+             + " | ".join(f"test {t}" for t in taus) + " |", "|---" * (2 * len(taus) + 3) + "|"]
     if not table3:
         gen = results["generator"]["test"]["accuracy"]
-        lines.append(f"| {row_name('generator')} | {results['profile_config']['n_train']} (ground truth) | - | - | "
-                     + " | ".join(_pct(gen[t]) for t in taus) + " |")
+        lines.append(f"| {row_name('generator')} | {results['profile_config']['n_train']} (ground truth) | - | "
+                     + " | ".join("100.0" for _ in taus) + " | " + " | ".join(_pct(gen[t]) for t in taus) + " |")
     for key, res in rows:
         ds = results["datasets"][key]
         acc = res["best"] or {}
         lines.append(f"| {row_name(key)} | {ds['size']} | {_pct(ds['kept_fraction'])}% | "
-                     f"{_pct(ds['label_accuracy'].get(taus[0]))} | " + " | ".join(_pct(acc.get(t)) for t in taus) + " |")
+                     + " | ".join(_pct(ds["label_accuracy"].get(t)) for t in taus) + " | "
+                     + " | ".join(_pct(acc.get(t)) for t in taus) + " |")
     return "\n".join(lines)
 
 
@@ -167,7 +168,7 @@ def results_markdown(results: dict, png_name: str | None = None) -> str:
         "fresh matrices; % correct): the oracle's best of all k beams vs the most likely beam.\n\n"
         + table1_markdown(results),
         "**Table 2** (new models trained from scratch on each synthesized data set with equal budget, greedy "
-        "decoding on the test set, %; 'label acc.' is the fraction of the data set's labels within the first "
+        "decoding on the test set, %; 'labels within' is the fraction of the data set's own labels within each "
         "tolerance of the truth):\n\n" + table2_markdown(results),
     ]
     if any(k.startswith("data_selection_") for k in results["table2"]):
