@@ -286,25 +286,27 @@ def _x_integral(h, k, rho, sigma):
     """int_{-inf}^{h} phi(x) Phi((k - rho x)/sigma) dx for rho < 0 (log-concave, increasing on x <= 0)."""
     top = min(h, 0.0)
     a = top - 12.0  # the integrand is below its value at `top` times exp(-(top - x)^2 / 2) there
-    points = np.empty(24)
-    n = 0
-    points[n] = a
-    n += 1
     # Local scale at the right end: 1 / (d/dx log integrand).
     z_h = (k - rho * h) / sigma
     slope = -h - rho / sigma * _mills(z_h)
+    s = 1.0 / slope if slope > 1.0 else 1.0
+    if h <= 0.0 and slope > 1.0:
+        # log-concave with log-derivative `slope` at its maximum h: below h - 64 s it is under
+        # exp(-64) of its peak value.
+        a = max(a, h - 64.0 * s)
+    points = np.empty(16)
+    n = 0
+    points[n] = a
+    n += 1
     if slope > 1.0:
-        s = 1.0 / slope
-        c = 256.0
-        for _ in range(5):
+        for c in (16.0, 4.0, 1.0):
             if h - c * s > a:
                 points[n] = h - c * s
                 n += 1
-            c *= 0.25
     # Step of Phi at z = 0, width sigma / |rho|.
     x_step = k / rho
     w = sigma / abs(rho)
-    for c in (-8.0, -1.0, 0.0, 1.0, 8.0):
+    for c in (-8.0, 0.0, 8.0):
         x = x_step + c * w
         if a < x < h:
             points[n] = x
