@@ -233,6 +233,18 @@ def test_cli_point_and_errors(capsys, tmp_path):
     assert "summarize run" in capsys.readouterr().err
 
 
+def test_summarization_export_reads_both_selection_formats():
+    """Per-row list ``"selected": [...]`` (current scores files) and one flag column per selection."""
+    results, scores = _summ_inputs()
+    listed = [{**{k: v for k, v in s.items() if not k.startswith("selected_")},
+               "selected": [k.removeprefix("selected_") for k, v in s.items() if k.startswith("selected_") and v]}
+              for s in scores]
+    assert summarization_export(results, listed)["rows"] == summarization_export(results, scores)["rows"]
+    results["selections"]["retrain_self_0.5"] = {**results["selections"]["retrain_random_0.25"], "strategy": "self"}
+    with pytest.raises(ValueError, match="self_0.5"):
+        summarization_export(results, scores)
+
+
 def test_export_summarization_round_trip_from_files(tmp_path):
     results, scores = _summ_inputs()
     (tmp_path / "r.json").write_text(json.dumps(results))

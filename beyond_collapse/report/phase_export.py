@@ -226,6 +226,17 @@ def _correlation_entry(x_name: str, y_name: str, x: np.ndarray, y: np.ndarray, s
     return entry
 
 
+def _selected(scores: list[dict], key: str) -> np.ndarray:
+    """Whether selection ``key`` (e.g. ``"oracle_0.125"``) kept each synthetic summary. The scores file
+    lists them per row (``"selected": [...]``); older files had one ``selected_<key>`` flag per selection."""
+    if "selected" in scores[0]:
+        return np.array([key in r["selected"] for r in scores])
+    column = f"selected_{key}"
+    if column not in scores[0]:
+        raise ValueError(f"selection {key!r} missing from the synthetic scores; they are from another run")
+    return np.array([bool(r[column]) for r in scores])
+
+
 def summarization_export(results: dict, scores: list[dict], *, quantiles=SUMMARIZATION_QUANTILES,
                          source: dict | None = None, seed: int = 0) -> dict:
     """The committed document for one summarization run: ``results`` is ``results_<profile>.json``,
@@ -238,10 +249,7 @@ def summarization_export(results: dict, scores: list[dict], *, quantiles=SUMMARI
     real = results["full_real"]["metrics"]
     rows = []
     for name, sel in results["selections"].items():
-        column = f"selected_{name.removeprefix('retrain_')}"
-        if column not in scores[0]:
-            raise ValueError(f"column {column!r} missing from the synthetic scores; they are from another run")
-        kept = np.array([bool(r[column]) for r in scores])
+        kept = _selected(scores, name.removeprefix("retrain_"))
         if int(kept.sum()) != int(sel["n_train"]):
             raise ValueError(f"{name}: {int(kept.sum())} selected rows in the scores, {sel['n_train']} trained on")
         observed = {}
