@@ -358,7 +358,8 @@ def build(ctx) -> str:
         parts.append((_eigen_text if experiment == "eigen" else _summ_text)(doc, rows, rel))
         panels.append((f"{title}, profile {doc['profile']}", rows))
         t = tally(rows)
-        summary.append(f"{title} (profile `{doc['profile']}`): " + ", ".join(f"{v} {k}" for k, v in sorted(t.items()))
+        order = ("yes", "no", "unresolved", "not trained", "nothing kept")
+        summary.append(f"{title} (profile `{doc['profile']}`): " + ", ".join(f"{t[k]} {k}" for k in order if k in t)
                        + f" of {len(rows)} rows")
         reading = out / f"{experiment}_{doc['profile']}_reading.md"
         if reading.exists():
