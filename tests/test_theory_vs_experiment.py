@@ -278,3 +278,9 @@ def test_eigen_score_correlation_is_over_well_formed_candidates():
     ref = stats.spearmanr(ll[:8].ravel(), errors.ravel()).statistic
     assert entry["n"] == 16 and entry["n_dropped_nonfinite"] == 4
     assert entry["spearman"]["estimate"] == pytest.approx(ref, abs=1e-9)
+
+
+def test_full_size_rows_keeps_data_sets_within_one_percent_of_the_largest():
+    rows = [{"counts": _counts(50, 0, 50, 0)}, {"counts": _counts(60, 5, 39, 0)},
+            {"counts": _counts(40, 10, 40, 10)}]  # kept 100, 99, 80
+    assert section.full_size_rows(rows) == rows[:2]

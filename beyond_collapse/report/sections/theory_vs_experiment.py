@@ -168,16 +168,26 @@ def concordance(rows: list[dict], group) -> dict:
     return out
 
 
-def concordance_markdown(rows: list[dict], group) -> str:
+def concordance_markdown(rows: list[dict], group, scope: str = "trained data sets") -> str:
     c = concordance(rows, group)
     total = c["concordant"] + c["discordant"]
     if total == 0:
         return ""
-    text = (f"**Ordering.** Over pairs of trained data sets compared under the same notion of correct, a larger "
+    return (f"**Ordering.** Over pairs of {scope} compared under the same notion of correct, a larger "
             f"margin p* - p goes with a better trained model in {c['concordant']} of {total} pairs "
             f"({c['concordant'] / total:.0%}; {c['tied']} tied pairs left out; 50% is what an unrelated ordering "
             "gives on average).")
-    return text
+
+
+def _kept(row: dict) -> int:
+    return row["counts"]["correct_kept"] + row["counts"]["wrong_kept"]
+
+
+def full_size_rows(rows: list[dict], tolerance: float = 0.01) -> list[dict]:
+    """Rows whose kept set is within ``tolerance`` of the largest kept set: data sets of (about) equal size,
+    so that a comparison between them is not a comparison of data set sizes, which p* ignores."""
+    largest = max((_kept(r) for r in rows), default=0)
+    return [r for r in rows if _kept(r) >= (1 - tolerance) * largest]
 
 
 def correlations_markdown(doc: dict, note: str = "") -> str:
@@ -289,6 +299,8 @@ def _eigen_text(doc: dict, rows: list[dict], rel: str) -> str:
         table_markdown(rows, real_column=False),
         "Rows where the prediction and the observed outcome disagree:\n\n" + disagreements_markdown(rows),
         concordance_markdown(rows, lambda r: r["reference"]),
+        concordance_markdown(full_size_rows(rows), lambda r: r["reference"],
+                             "data sets of equal size (within 1% of the largest kept set)"),
         ("**The generator's own score vs the verifier's.** Rank correlation between each beam candidate's "
          "log-likelihood under the generator and its relative error (the oracle verifier's score); a generator "
          "that knew its good candidates would show a clearly negative correlation:\n\n"
