@@ -70,6 +70,7 @@ _WG = np.array([
 ])
 
 _RTOL = 1e-14
+_N_SAMPLES = 9
 _MAX_INTERVALS = 512
 
 _jit = numba.njit(cache=True, fastmath=False)
@@ -86,6 +87,8 @@ def _phi(x):
     """
     if x > -1.0:
         return 0.5 * math.erfc(-x * _SQRT1_2)
+    if x < -39.0:
+        return 0.0  # Phi(-39) = 2e-333 is below the smallest double (also keeps the split finite)
     a = -x
     u = a * _SQRT1_2
     # Dekker split of a and of the constant (27-bit halves) for the exact product error.
@@ -237,46 +240,41 @@ def _gl20(kind, a, b, h, k, rho, sigma, shift):
 @_jit
 def _plackett(h, k, v_lo, v_hi, allow_fast, floor):
     """(1/2pi) int_{v_lo}^{v_hi} exp(-E(v)) dv, v_lo < v_hi, to relative accuracy or absolute ``floor``."""
-    e_lo = _exponent_v(h, k, v_lo) if math.sin(v_lo) > 0.0 else math.inf
-    e_hi = _exponent_v(h, k, v_hi) if math.sin(v_hi) > 0.0 else math.inf
-    e_mid = _exponent_v(h, k, 0.5 * (v_lo + v_hi))
-    e_min = min(e_lo, e_hi, e_mid)
-    e_max = max(e_lo, e_hi, e_mid)
+    length = v_hi - v_lo
+    # E on 9 equally spaced points: its minimum (the integrand's peak, possibly interior) sets
+    # the scaling and the points start the adaptive partition.
+    points = np.empty(24)
+    e_min = math.inf
+    e_max = -math.inf
+    for i in range(_N_SAMPLES):
+        v = v_lo + length * i / (_N_SAMPLES - 1)
+        points[i] = v
+        e = _exponent_v(h, k, v) if math.sin(v) > 0.0 else math.inf
+        e_min = min(e_min, e)
+        e_max = max(e_max, e)
     to_real = math.exp(-e_min) / (2.0 * math.pi)
     if allow_fast and e_max - e_min <= 12.0:
         return _gl20(0, v_lo, v_hi, h, k, 0.0, 1.0, e_min) * to_real
     # The floor in the integral's scaled units (inf when the integral cannot matter).
-    abs_tol = floor * 2.0 * math.pi * math.exp(min(e_min, 700.0)) if e_min <= 700.0 else math.inf
-    val, err = _gk15(0, v_lo, v_hi, h, k, 0.0, 1.0, e_min)
-    if err <= max(_RTOL * val, abs_tol):
-        return val * to_real
-    # Breakpoints at the integrand's local scale near each end, where narrow peaks sit.
-    length = v_hi - v_lo
-    points = np.empty(24)
-    n = 0
-    points[n] = v_lo
-    n += 1
+    abs_tol = floor * 2.0 * math.pi * math.exp(e_min) if e_min <= 700.0 else math.inf
+    if e_max - e_min <= 40.0:
+        val, err = _gk15(0, v_lo, v_hi, h, k, 0.0, 1.0, e_min)
+        if err <= max(_RTOL * val, abs_tol):
+            return val * to_real
+    # Extra breakpoints at the integrand's local scale near each end, where narrow peaks sit.
+    n = _N_SAMPLES
     delta = 1e-6 * length
     slope_lo = abs(_exponent_v(h, k, v_lo + delta) - _exponent_v(h, k, v_lo + 2.0 * delta)) / delta
     slope_hi = abs(_exponent_v(h, k, v_hi - delta) - _exponent_v(h, k, v_hi - 2.0 * delta)) / delta
-    scale_lo = min(length, 1.0 / max(slope_lo, 1e-300))
-    scale_hi = min(length, 1.0 / max(slope_hi, 1e-300))
-    c = 0.25
-    for _ in range(5):
-        if c * scale_lo < 0.5 * length:
+    scale_lo = 1.0 / max(slope_lo, 1e-300)
+    scale_hi = 1.0 / max(slope_hi, 1e-300)
+    for c in (0.25, 4.0, 64.0):
+        if c * scale_lo < length / (_N_SAMPLES - 1):
             points[n] = v_lo + c * scale_lo
             n += 1
-        c *= 4.0
-    points[n] = 0.5 * (v_lo + v_hi)
-    n += 1
-    c = 64.0
-    for _ in range(5):
-        if c * scale_hi < 0.5 * length:
+        if c * scale_hi < length / (_N_SAMPLES - 1):
             points[n] = v_hi - c * scale_hi
             n += 1
-        c *= 0.25
-    points[n] = v_hi
-    n += 1
     pts = np.sort(points[:n])
     return _adaptive(0, pts, n, h, k, 0.0, 1.0, e_min, abs_tol) * to_real
 
@@ -290,6 +288,11 @@ def _x_integral(h, k, rho, sigma):
     z_h = (k - rho * h) / sigma
     slope = -h - rho / sigma * _mills(z_h)
     s = 1.0 / slope if slope > 1.0 else 1.0
+    if h <= 0.0 and 64.0 * s < 1e-13 * max(1.0, abs(h)):
+        # A spike narrower than ~1000 ulps of h: the endpoint Laplace value exp(l(h)) / l'(h) is
+        # exact up to a relative l''/l'^2 ~ 1/z_h^2 < 1e-14 (here |z_h| > 1e7).
+        log_val = -0.5 * h * h + _log_phi(z_h) - math.log(slope)
+        return math.exp(log_val) * _INV_SQRT_2PI if log_val > -746.0 else 0.0
     if h <= 0.0 and slope > 1.0:
         # log-concave with log-derivative `slope` at its maximum h: below h - 64 s it is under
         # exp(-64) of its peak value.
@@ -330,11 +333,13 @@ def _x_integral(h, k, rho, sigma):
 def _bvn_scalar(h, k, rho):
     if math.isnan(h) or math.isnan(k) or math.isnan(rho):
         return math.nan
-    if h == -math.inf or k == -math.inf:
+    # Phi2 <= Phi(min(h, k)) < 1e-349 rounds to 0; beyond 40 a CDF factor is 1 to within 1e-349,
+    # far below the relative accuracy of any normal double result (this also covers +-inf).
+    if h < -40.0 or k < -40.0:
         return 0.0
-    if h == math.inf:
+    if h > 40.0:
         return _phi(k)
-    if k == math.inf:
+    if k > 40.0:
         return _phi(h)
     if rho >= 1.0:
         return _phi(min(h, k))

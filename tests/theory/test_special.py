@@ -294,6 +294,29 @@ def test_reference_table_reproduces_from_recipe(row):
     assert abs(_mpmath_x_integral(h, k, rho, 600) / mp.mpf(value) - 1) < 1e-17
 
 
+@pytest.mark.parametrize("h, k, rho", [(-36.89853364, -7.84922618, 0.83460236), (-36.76461744, -12.46477392, 0.93103061),
+                                        (-25.0, -6.0, 0.7)])
+def test_interior_peak_of_plackett_integrand(h, k, rho):
+    # Regression: the integrand's peak lies inside [acos rho, pi/2], between the ends the first
+    # version sampled (it returned 1.17 Phi(h)).
+    ref = _mpmath_plackett(h, k, rho, dps=30)
+    assert _rel(bivariate_normal_cdf(h, k, rho), ref) < RTOL
+
+
+def test_frechet_bounds_on_wide_random_inputs():
+    # max(0, Phi(h) + Phi(k) - 1) <= Phi2 <= min(Phi(h), Phi(k)) for every rho, far into the tails.
+    rng = np.random.default_rng(7)
+    h, k = rng.uniform(-45, 45, (2, 20000))
+    rho = np.concatenate([rng.uniform(-1, 1, 19000), rng.choice([-1, 1, -1 + 1e-15, 1 - 1e-15, 0], 1000)])
+    v = bivariate_normal_cdf(h, k, rho)
+    upper = np.minimum(normal_cdf(h), normal_cdf(k))
+    # Phi(h) + Phi(k) - 1 written both ways; the subtraction costs up to an ulp of the larger term.
+    lower = np.maximum(0.0, np.maximum(normal_cdf(h) - normal_cdf(-k), normal_cdf(k) - normal_cdf(-h)))
+    slack = 4e-16 * np.maximum(normal_cdf(h), normal_cdf(k))
+    assert np.all(np.isfinite(v))
+    assert np.all(v <= upper * (1 + 1e-12) + 1e-300)
+    assert np.all(v >= lower * (1 - 1e-12) - slack)
+
 @given(st.floats(-6, 6), st.floats(-6, 6), st.floats(-0.99, 0.99))
 def test_bulk_agrees_with_scipy_genz(h, k, rho):
     # scipy's Genz BVN is accurate to ~1e-15 absolute in the bulk (NOTES.md), not in the tails.
@@ -314,6 +337,10 @@ def test_broadcasting_infinities_and_validation():
     assert bivariate_normal_cdf(-np.inf, 1.0, 0.3) == 0.0
     assert bivariate_normal_cdf(np.inf, 1.0, 0.3) == pytest.approx(normal_cdf(1.0), rel=1e-15)
     assert bivariate_normal_cdf(0.4, np.inf, -0.3) == pytest.approx(normal_cdf(0.4), rel=1e-15)
+    # Beyond +-40 the values are exact limits in double precision (Phi(-40) = 3.7e-350 underflows).
+    assert normal_cdf(-np.inf) == 0.0 and normal_cdf(-1e300) == 0.0 and normal_cdf(1e300) == 1.0
+    assert bivariate_normal_cdf(-1e300, 0.0, 0.5) == 0.0
+    assert bivariate_normal_cdf(1e300, -37.0, -0.5) == pytest.approx(float(mp.ncdf(-37)), rel=1e-12)
     with pytest.raises(ValueError, match=r"rho must lie in \[-1, 1\]"):
         bivariate_normal_cdf(0.0, 0.0, 1.5)
     with pytest.raises(ValueError, match="h must not be NaN"):
