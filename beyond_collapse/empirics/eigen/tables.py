@@ -163,7 +163,7 @@ def results_markdown(results: dict, png_name: str | None = None) -> str:
         f"{m['enc_layers']} encoder + {m['dec_layers']} decoder layers, {results['generator']['parameters']:,} "
         f"parameters; generator trained on {prof['n_train']:,} examples ({results['generator']['examples_seen']:,} "
         f"seen); {prof['n_prompts']:,} synthesis prompts; data selection at tau = {100 * prof['select_tau']:g}%; "
-        f"wall time {results['wall_time_s'] / 60:.1f} min.",
+        f"wall time of the last call (a resumed call skips finished units): {results['wall_time_s'] / 60:.1f} min.",
         f"**Table 1** (generator on the first {prof.get('n_table1') or prof['n_prompts']:,} synthesis prompts, "
         "fresh matrices; % correct): the oracle's best of all k beams vs the most likely beam.\n\n"
         + table1_markdown(results),
