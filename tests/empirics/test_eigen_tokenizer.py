@@ -53,6 +53,10 @@ def test_vectorised_encoder_on_rounding_edges():
     assert encode_p1000(9.995) == ["+", "1", "E1"]
     assert encode_p1000(999.5) == ["+", "1", "E3"]
     assert encode_p1000(0.0) == ["+", "0", "E0"]
+    # the double nearest 2.675 is 2.67499999999999982236431605997495353221893310546875 (Decimal(2.675));
+    # rounding is half-up on the printed form, so it still gives 268, by both encoders
+    assert encode_p1000(2.675) == ["+", "268", "E-2"]
+    assert p1000_triplets(np.array([2.675])).reshape(-1).tolist() == [TOKEN_ID[t] for t in ("+", "268", "E-2")]
     np.testing.assert_array_equal(p1000_round([12.345, -0.6035]), [12.3, -0.604])
 
 
