@@ -17,13 +17,13 @@ from pathlib import Path
 from beyond_collapse.runs import PROFILES, package_versions
 from beyond_collapse._validation import check_choice
 
-SECTIONS = (
+SECTIONS = (  # paper order: theory, its claims, simulations, the two experiments, then the comparison
     "beyond_collapse.report.sections.theory",
     "beyond_collapse.report.sections.claims",
-    "beyond_collapse.report.sections.summarization",
-    "beyond_collapse.report.sections.eigen",
-    "beyond_collapse.report.sections.theory_vs_experiment",
     "beyond_collapse.report.sections.numerics",
+    "beyond_collapse.report.sections.eigen",
+    "beyond_collapse.report.sections.summarization",
+    "beyond_collapse.report.sections.theory_vs_experiment",
 )
 
 
