@@ -181,7 +181,7 @@ def eigen_export(results: dict, pools: dict[int, np.ndarray], eig: np.ndarray, *
             "observed": "retrained model's greedy test accuracy at the reference tolerance minus the generator's; "
                         "the generator is the model trained on real labels (same step budget)",
         },
-        "generator": {"accuracy": gen["accuracy"], "n_test": n_test},
+        "generator": {"accuracy": gen["accuracy"], "n_test": n_test, "n_train": prof.get("n_train")},
         "rows": rows,
         "correlations": eigen_score_correlations(results, pools, scores, eig) if scores else [],
     }

@@ -294,8 +294,10 @@ def _eigen_text(doc: dict, rows: list[dict], rel: str) -> str:
         "one prompt are not independent examples, and at most one of them is kept: phi and psi there measure how "
         "well the oracle's choice separates right from wrong candidates, not a per-example keep rate of an iid "
         "verifier). Observed: " + m["observed"] + f". Generator test accuracy: {acc} "
-        f"(n = {doc['generator']['n_test']}). There is no separate model trained on real labels for as many "
-        "examples as the synthetic sets hold, so \"relative to real labels\" is the generator column.",
+        f"(n = {doc['generator']['n_test']}). The generator was trained on "
+        + (f"{doc['generator']['n_train']:,} " if doc["generator"].get("n_train") else "")
+        + "real examples with the same step budget as every retrained model, so it is also the reference for "
+        "\"training on real labels\": no other real-label model is trained.",
         table_markdown(rows, real_column=False),
         "Rows where the prediction and the observed outcome disagree:\n\n" + disagreements_markdown(rows),
         concordance_markdown(rows, lambda r: r["reference"]),
