@@ -5,7 +5,8 @@ from __future__ import annotations
 from beyond_collapse.runs import PROFILES
 
 _HELP = {
-    "fig2": "supervised pruning at several generator/pruner angles: predicted vs measured breakdown (Fig. 2)",
+    "fig2": "supervised pruning at several generator/pruner angles, under the three couplings of the "
+            "generator-pruner angle (independent, same-side, opposite): predicted vs measured breakdown (Fig. 2)",
     "fig3": "relative error against the number of selected synthesized points n' (Fig. 3, Sec. 4)",
     "fig5": "accuracy against p under RLHF pruning (phi, psi), and measured p_up vs p-*(t) (Fig. 5)",
 }

@@ -2,17 +2,27 @@
 given angles; breakdown predicted from the theory's rates against breakdown measured.
 
 For each pruner angle ``theta_prune`` the generator angle ``theta_gen`` sweeps (0, pi); the angle
-``theta`` between generator and pruner follows a coupling rule (``coupling``):
-``"independent"`` (default): ``cos theta = cos theta_gen cos theta_prune``, the two directions'
+``theta`` between generator and pruner, which the paper does not state, follows a coupling rule
+(``coupled_theta``), and every run covers the three of ``Fig2Config.couplings``:
+``"independent"``: ``cos theta = cos theta_gen cos theta_prune``, the two directions'
 components orthogonal to mu are orthogonal, as for independent errors in high dimension;
-``"same-side"``: ``theta = |theta_gen - theta_prune|``; ``"opposite"``: ``theta = theta_gen +
-theta_prune`` (folded into [0, pi]).
+``"same-side"``: ``theta = |theta_gen - theta_prune|`` (w_gen and w_prune in one plane with mu, on
+the same side of it: the smallest realisable theta); ``"opposite"``: ``theta = theta_gen +
+theta_prune`` folded into [0, pi] (in one plane, on opposite sides of mu: the largest).
+With the keep rule of eq. (5), ``p psi - (1 - p) phi = P(both wrong) - P(both right) = p + p_prune - 1``
+(``p_prune`` the pruner's own error rate) whatever theta is, so Thm. 3.2's condition ``p < p*`` is
+``p + p_prune < 1`` and the predicted breakdown is ``theta_gen* = pi - theta_prune`` under every
+coupling, in both data models (isotropic: ``p = theta_gen / pi``; mixture: ``p = Phi(c_gen)`` and
+``Phi(c_gen) + Phi(c_prune) < 1`` iff ``cos theta_gen + cos theta_prune > 0``). The coupling moves
+phi, psi, p* and the kept fraction away from that point, hence the finite-N curves.
 Two data models (``sample_supervised_dataset``): ``"isotropic"`` (x ~ N(0, I/d), label
 1[x . mu > 0]; Fig. 2's caption, p = theta_gen / pi) and ``"mixture"`` (App. D.6).
 Predicted breakdown: the first theta_gen where p = p*(phi, psi) with the theory's rates
 (``isotropic_rates``, ``gaussian_mixture_rates``). Measured: the largest theta_gen on the grid
 where the fitted model's accuracy against the Bayes classifier is >= the threshold.
-One resumable unit per (data model, theta_prune, seed) holds the theta_gen sweep.
+One resumable unit per (data model, coupling, theta_prune, seed) holds the theta_gen sweep; its
+file name and stored config name the coupling. A seed's x are the same under every coupling (common
+random numbers), so curves of one seed differ by the geometry only.
 """
 
 from __future__ import annotations
@@ -22,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from beyond_collapse._validation import check_choice
+from beyond_collapse._validation import check_choice, scalar_or_array
 from beyond_collapse.numerics.bayes import accuracy_vs_bayes
 from beyond_collapse.numerics.experiments._common import (
     fit_pruned, measured_breakdown, profile_config, seed_summary, unit_rng,
@@ -43,7 +53,7 @@ class Fig2Config:
     theta_prunes: tuple[float, ...]  # pruner angles to mu, in units of pi
     steps: int                       # theta_gen grid: steps intervals on [0, pi], ends excluded
     seeds: int
-    coupling: str = "independent"
+    couplings: tuple[str, ...] = COUPLINGS
     thresholds: tuple[float, ...] = (0.9, 0.5)
 
 
@@ -56,7 +66,13 @@ PROFILES = {
 
 
 def coupled_theta(theta_gen, theta_prune, coupling: str = "independent"):
-    """The generator-pruner angle theta of eq. (6) under a coupling rule (see module docstring)."""
+    """The generator-pruner angle theta = angle(w_prune, w_gen) of eq. (6) under a coupling rule.
+
+    ``"independent"``: ``arccos(cos theta_gen cos theta_prune)``; ``"same-side"``:
+    ``|theta_gen - theta_prune|``; ``"opposite"``: ``min(theta_gen + theta_prune, 2 pi - theta_gen
+    - theta_prune)``. The last two are the lower and upper ends of the realisable range
+    (``theory.check_angle_triple``); all three equal theta_gen when theta_prune = 0. Broadcasts.
+    """
     check_choice("coupling", coupling, COUPLINGS)
     tg, tp = np.asarray(theta_gen, dtype=float), np.asarray(theta_prune, dtype=float)
     if coupling == "independent":
@@ -78,16 +94,39 @@ def _rates(data: str, cfg: Fig2Config, tg: float, tp: float, t: float):
     return gaussian_mixture_rates(cfg.mu_norm, cfg.d, tg, tp, t)
 
 
-def predicted_breakdown(cfg: Fig2Config, data: str, theta_prune: float, resolution: int = 400) -> float | None:
-    """First theta_gen in (0, pi) where p - p*(phi, psi) changes sign (theory's rates), by bisection
-    on a fine grid; None when p < p* on the whole range."""
+# w_prune = -w_gen (theta = pi, only under "opposite" at theta_gen + theta_prune = pi): nothing
+# survives, phi = psi = 0 and p* is undefined; the gap p psi - (1 - p) phi tends to 0 there.
+_NOTHING_KEPT = 1e-9
+
+
+def breakdown_gap(cfg: Fig2Config, data: str, theta_gen, theta_prune: float, coupling: str = "independent"):
+    """``p psi - (1 - p) phi`` from the theory's rates (Thm. 3.2): negative iff ``p < p*``.
+
+    Unlike ``p - p*`` it is defined where nothing survives (``theta = pi``: 0). Broadcasts over
+    ``theta_gen``.
+    """
+    tg = np.asarray(theta_gen, dtype=float)
+    t = np.broadcast_to(coupled_theta(tg, theta_prune, coupling), tg.shape)
+    out = np.zeros(tg.shape)
+    some = t <= np.pi - _NOTHING_KEPT
+    if some.any():
+        r = _rates(data, cfg, tg[some], theta_prune, t[some])
+        out[some] = r.p * r.psi - (1 - r.p) * r.phi
+    return scalar_or_array(out)
+
+
+def predicted_breakdown(cfg: Fig2Config, data: str, theta_prune: float, coupling: str = "independent",
+                        resolution: int = 400) -> float | None:
+    """First theta_gen in (0, pi) where p - p*(phi, psi) changes sign from - to + (Thm. 3.2 with the
+    theory's rates, ``breakdown_gap``), by bisection on a fine grid; None when p < p* on the whole range.
+    (The identity in the module docstring gives pi - theta_prune; this computes it from the rates.)"""
+    check_choice("coupling", coupling, COUPLINGS)
     grid = np.pi * np.arange(1, resolution) / resolution
 
     def gap(tg):
-        r = _rates(data, cfg, tg, theta_prune, float(coupled_theta(tg, theta_prune, cfg.coupling)))
-        return float(r.p) - float(r.p_star)
+        return breakdown_gap(cfg, data, tg, theta_prune, coupling)
 
-    values = np.array([gap(tg) for tg in grid])
+    values = gap(grid)
     cross = np.flatnonzero((values[:-1] < 0) & (values[1:] >= 0))
     if cross.size == 0:
         return None
@@ -98,12 +137,15 @@ def predicted_breakdown(cfg: Fig2Config, data: str, theta_prune: float, resoluti
     return 0.5 * (lo + hi)
 
 
-def accuracy_curve(cfg: Fig2Config, data: str, theta_prune: float, seed: int, base_seed: int = 0) -> dict:
-    """Accuracy against the Bayes classifier along the theta_gen grid for one (data, theta_prune, seed)."""
+def accuracy_curve(cfg: Fig2Config, data: str, theta_prune: float, seed: int, base_seed: int = 0,
+                   coupling: str = "independent") -> dict:
+    """Accuracy against the Bayes classifier along the theta_gen grid for one (data, coupling,
+    theta_prune, seed); the seed's x do not depend on the coupling."""
+    check_choice("coupling", coupling, COUPLINGS)
     mu = mixture_mean(cfg.d, cfg.mu_norm)
     acc, kept, err, w = [], [], [], None
     for tg in theta_grid(cfg):
-        t = float(coupled_theta(tg, theta_prune, cfg.coupling))
+        t = float(coupled_theta(tg, theta_prune, coupling))
         # same seed at every theta_gen: the same x, so curves vary with the angles only
         X, y, y_syn, q = sample_supervised_dataset(
             cfg.n, d=cfg.d, mu_norm=cfg.mu_norm, theta_gen=tg, theta_prune=theta_prune, theta=t,
@@ -116,51 +158,84 @@ def accuracy_curve(cfg: Fig2Config, data: str, theta_prune: float, seed: int, ba
     return {"theta_gen": theta_grid(cfg), "accuracy": acc, "kept": kept, "generator_error": err}
 
 
+def unit_path(runs_dir: str | Path, data: str, coupling: str, theta_prune: float, seed: int) -> Path:
+    """Results file of one unit: ``<runs_dir>/<data>_<coupling>_prune<degrees>deg_seed<seed>.json``."""
+    return Path(runs_dir) / f"{data}_{coupling}_prune{theta_prune * 180:g}deg_seed{seed}.json"
+
+
 def run(profile: str = "quick", runs_dir: str | Path = "runs/quick", base_seed: int = 0, progress: bool = True) -> dict:
-    """Run (or resume) Fig. 2 on ``profile``; returns curves and the predicted/measured breakdown table."""
+    """Run (or resume) Fig. 2 on ``profile``; returns curves and the predicted/measured breakdown table
+    (one row per data model, coupling and theta_prune)."""
     from tqdm import tqdm
 
     cfg = profile_config(PROFILES, profile)
+    for c in cfg.couplings:
+        check_choice("coupling", c, COUPLINGS)
     runs_dir = Path(runs_dir) / "fig2"
     config = asdict(cfg)
-    units = [(data, tp, s) for data in DATA for tp in cfg.theta_prunes for s in range(cfg.seeds)]
-    curves: dict = {(data, tp): [] for data in DATA for tp in cfg.theta_prunes}
-    for data, tp, seed in tqdm(units, desc="fig2", disable=not progress):
-        rec = run_unit(runs_dir / f"{data}_prune{tp * 180:g}deg_seed{seed}.json",
-                       lambda: accuracy_curve(cfg, data, np.pi * tp, seed, base_seed),
-                       config={**config, "data": data, "theta_prune": tp, "base_seed": base_seed}, seed=seed)
-        curves[(data, tp)].append(rec["metrics"])
+    # a unit depends on its own coupling only, so the list of couplings stays out of its config
+    unit_config = {k: v for k, v in config.items() if k != "couplings"}
+    keys = [(data, c, tp) for data in DATA for c in cfg.couplings for tp in cfg.theta_prunes]
+    curves: dict = {key: [] for key in keys}
+    units = [(key, s) for key in keys for s in range(cfg.seeds)]
+    for (data, c, tp), seed in tqdm(units, desc="fig2", disable=not progress):
+        rec = run_unit(unit_path(runs_dir, data, c, tp, seed),
+                       lambda: accuracy_curve(cfg, data, np.pi * tp, seed, base_seed, coupling=c),
+                       config={**unit_config, "data": data, "coupling": c, "theta_prune": tp, "base_seed": base_seed},
+                       seed=seed)
+        curves[(data, c, tp)].append(rec["metrics"])
     grid = theta_grid(cfg) / np.pi
     rows = []
-    for (data, tp), cs in curves.items():
-        pred = predicted_breakdown(cfg, data, np.pi * tp)
-        row = {"data": data, "theta_prune": tp, "predicted": None if pred is None else pred / np.pi,
+    for (data, c, tp), cs in curves.items():
+        pred = predicted_breakdown(cfg, data, np.pi * tp, c)
+        row = {"data": data, "coupling": c, "theta_prune": tp, "predicted": None if pred is None else pred / np.pi,
                "grid_step": 1.0 / cfg.steps}
         for thr in cfg.thresholds:
-            row[f"measured_{thr:g}"] = seed_summary([measured_breakdown(grid, c["accuracy"], thr)[0] for c in cs])
+            row[f"measured_{thr:g}"] = seed_summary([measured_breakdown(grid, cv["accuracy"], thr)[0] for cv in cs])
         rows.append(row)
-    mean_acc = {f"{data}:{tp:g}": np.mean([c["accuracy"] for c in cs], axis=0).tolist() for (data, tp), cs in curves.items()}
-    mean_err = {f"{data}:{tp:g}": np.mean([c["generator_error"] for c in cs], axis=0).tolist() for (data, tp), cs in curves.items()}
-    return {"profile": profile, "config": config, "theta_gen_over_pi": grid.tolist(), "mean_accuracy": mean_acc,
-            "mean_generator_error": mean_err, "breakdown": rows}
+
+    def mean_of(field):
+        return {f"{data}:{c}:{tp:g}": np.mean([cv[field] for cv in cs], axis=0).tolist()
+                for (data, c, tp), cs in curves.items()}
+
+    kept = {f"{data}:{c}:{tp:g}": (np.mean([cv["kept"] for cv in cs], axis=0) / cfg.n).tolist()
+            for (data, c, tp), cs in curves.items()}
+    return {"profile": profile, "config": config, "theta_gen_over_pi": grid.tolist(),
+            "mean_accuracy": mean_of("accuracy"), "mean_generator_error": mean_of("generator_error"),
+            "mean_kept_fraction": kept, "breakdown": rows}
 
 
 def plot(result: dict, path: Path) -> Path:
-    """Fig. 2: accuracy against theta_gen / pi per pruner angle; dashed lines: predicted breakdown."""
-    from beyond_collapse.numerics.experiments._common import new_figure, save_figure
+    """Fig. 2: accuracy against theta_gen / pi per pruner angle, one panel per (data model, coupling);
+    dashed lines: predicted breakdown."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from beyond_collapse.numerics.experiments._common import save_figure
 
     cfg = result["config"]
-    fig, axes = new_figure(len(DATA))
+    couplings = cfg["couplings"]
+    fig, axes = plt.subplots(len(DATA), len(couplings), figsize=(4.6 * len(couplings), 3.6 * len(DATA)),
+                             squeeze=False, sharex=True, sharey=True)
     x = np.asarray(result["theta_gen_over_pi"])
-    for ax, data in zip(axes, DATA):
-        for i, row in enumerate(r for r in result["breakdown"] if r["data"] == data):
-            tp = row["theta_prune"]
-            ax.plot(x, 100 * np.asarray(result["mean_accuracy"][f"{data}:{tp:g}"]), "o-", ms=2.5, color=f"C{i}",
-                    label=f"theta_prune = {tp:.3g} pi")
-            if row["predicted"] is not None:
-                ax.axvline(row["predicted"], color=f"C{i}", ls="--", lw=1)
-        extra = "" if data == "isotropic" else f", ||mu||={cfg['mu_norm']}"
-        ax.set(xlabel="theta_gen / pi", ylabel="accuracy vs Bayes (%)",
-               title=f"{data}: N={cfg['n']}, d={cfg['d']}{extra}\n{cfg['coupling']} coupling; dashed: theory")
-        ax.legend(fontsize=6)
+    for r, data in enumerate(DATA):
+        for c, coupling in enumerate(couplings):
+            ax = axes[r, c]
+            rows = [row for row in result["breakdown"] if row["data"] == data and row["coupling"] == coupling]
+            for i, row in enumerate(rows):
+                tp = row["theta_prune"]
+                ax.plot(x, 100 * np.asarray(result["mean_accuracy"][f"{data}:{coupling}:{tp:g}"]), "o-", ms=2,
+                        color=f"C{i}", label=f"theta_prune = {tp:.3g} pi")
+                if row["predicted"] is not None:
+                    ax.axvline(row["predicted"], color=f"C{i}", ls="--", lw=1)
+            extra = "" if data == "isotropic" else f", ||mu||={cfg['mu_norm']}"
+            ax.set_title(f"{data}, {coupling} coupling\nN={cfg['n']}, d={cfg['d']}{extra}; dashed: theory",
+                         fontsize=9)
+            if r == len(DATA) - 1:
+                ax.set_xlabel("theta_gen / pi")
+            if c == 0:
+                ax.set_ylabel("accuracy vs Bayes (%)")
+        axes[r, 0].legend(fontsize=6)
     return save_figure(fig, path)
