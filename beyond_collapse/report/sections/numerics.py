@@ -139,6 +139,28 @@ def _fig2(res: dict, rel) -> str:
     return "\n".join(lines)
 
 
+def _fig2_longer(res: dict, longer: dict, rel, name: str) -> str:
+    """Measured 50% crossings on this profile beside a committed run of a longer profile."""
+    a, b = res["config"], longer["config"]
+    rows = {(r["data"], r["coupling"], r["theta_prune"]): r for r in longer["breakdown"]}
+    lines = [
+        f"Committed `{longer['profile']}` run ([{name}.png]({rel(name + '.png')})): N = {b['n']}, d = {b['d']}, "
+        f"{b['seeds']} seeds, grid step pi/{b['steps']}, beside this run's N = {a['n']}, d = {a['d']}; measured 50% "
+        "crossing and mean accuracy one grid point below / above the predicted breakdown (%).", "",
+        f"| data | coupling | theta_prune/pi | predicted | 50%, N={a['n']} | 50%, N={b['n']} | acc below / above, "
+        f"N={a['n']} | acc below / above, N={b['n']} |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in res["breakdown"]:
+        other = rows.get((row["data"], row["coupling"], row["theta_prune"]))
+        if other is None or row["predicted"] is None:
+            continue
+        lines.append(f"| {row['data']} | {row['coupling']} | {row['theta_prune']:.3f} | {row['predicted']:.3f} | "
+                     f"{_pm(row.get('measured_0.5'))} | {_pm(other.get('measured_0.5'))} | "
+                     f"{' / '.join(_fig2_neighbours(res, row))} | {' / '.join(_fig2_neighbours(longer, other))} |")
+    return "\n".join(lines)
+
+
 def _fig3(res: dict, rel) -> str:
     cfg = res["config"]
     n_prime = res["n_prime"]
@@ -194,6 +216,9 @@ def build(ctx) -> str:
         longer = out / "cpu" / "fig5.json"
         if name == "fig5" and ctx.profile == "quick" and longer.exists():
             parts.append(_fig5_longer(res, read_json(longer), rel, "cpu/fig5"))
+        longer2 = out / "cpu" / "fig2.json"
+        if name == "fig2" and ctx.profile == "quick" and longer2.exists() and "couplings" in read_json(longer2)["config"]:
+            parts.append(_fig2_longer(res, read_json(longer2), rel, "cpu/fig2"))
         paper = out / "paper" / "fig3.json"
         if name == "fig3" and ctx.profile != "paper" and paper.exists():
             big = read_json(paper)
