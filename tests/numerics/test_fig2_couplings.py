@@ -174,3 +174,12 @@ def test_opposite_coupling_measured_breakdown_matches_prediction():
     grid = np.asarray(curve["theta_gen"])
     measured, _ = _common.measured_breakdown(grid, curve["accuracy"], 0.5)
     assert abs(measured - pred) <= np.pi / CFG.steps + 1e-9
+
+
+def test_bad_data_or_coupling_is_a_value_error():
+    for call in (lambda: fig2.predicted_breakdown(CFG, "gaussian", 0.3),
+                 lambda: fig2.predicted_breakdown(CFG, "mixture", 0.3, "orthogonal"),
+                 lambda: fig2.accuracy_curve(CFG, "gaussian", 0.3, seed=0),
+                 lambda: fig2.accuracy_curve(CFG, "mixture", 0.3, seed=0, coupling="orthogonal")):
+        with pytest.raises(ValueError, match="must be one of"):
+            call()

@@ -99,12 +99,14 @@ def _rates(data: str, cfg: Fig2Config, tg: float, tp: float, t: float):
 _NOTHING_KEPT = 1e-9
 
 
-def breakdown_gap(cfg: Fig2Config, data: str, theta_gen, theta_prune: float, coupling: str = "independent"):
+def breakdown_gap(cfg: Fig2Config, data: str, theta_gen: float | np.ndarray, theta_prune: float,
+                  coupling: str = "independent") -> float | np.ndarray:
     """``p psi - (1 - p) phi`` from the theory's rates (Thm. 3.2): negative iff ``p < p*``.
 
     Unlike ``p - p*`` it is defined where nothing survives (``theta = pi``: 0). Broadcasts over
     ``theta_gen``.
     """
+    check_choice("data", data, DATA)
     tg = np.asarray(theta_gen, dtype=float)
     t = np.broadcast_to(coupled_theta(tg, theta_prune, coupling), tg.shape)
     out = np.zeros(tg.shape)
@@ -118,8 +120,10 @@ def breakdown_gap(cfg: Fig2Config, data: str, theta_gen, theta_prune: float, cou
 def predicted_breakdown(cfg: Fig2Config, data: str, theta_prune: float, coupling: str = "independent",
                         resolution: int = 400) -> float | None:
     """First theta_gen in (0, pi) where p - p*(phi, psi) changes sign from - to + (Thm. 3.2 with the
-    theory's rates, ``breakdown_gap``), by bisection on a fine grid; None when p < p* on the whole range.
-    (The identity in the module docstring gives pi - theta_prune; this computes it from the rates.)"""
+    theory's rates, ``breakdown_gap``), by bisection on a fine grid; None when the grid shows no such
+    change (p < p* throughout, e.g. an oracle pruner theta_prune = 0). The identity in the module
+    docstring gives pi - theta_prune; this computes it from the rates, to within 1e-9 rad.
+    Raises ValueError for an unknown ``data`` or ``coupling``."""
     check_choice("coupling", coupling, COUPLINGS)
     grid = np.pi * np.arange(1, resolution) / resolution
 
@@ -141,6 +145,7 @@ def accuracy_curve(cfg: Fig2Config, data: str, theta_prune: float, seed: int, ba
                    coupling: str = "independent") -> dict:
     """Accuracy against the Bayes classifier along the theta_gen grid for one (data, coupling,
     theta_prune, seed); the seed's x do not depend on the coupling."""
+    check_choice("data", data, DATA)
     check_choice("coupling", coupling, COUPLINGS)
     mu = mixture_mean(cfg.d, cfg.mu_norm)
     acc, kept, err, w = [], [], [], None
