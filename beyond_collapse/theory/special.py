@@ -55,6 +55,11 @@ _GL_N = np.array([12, 16, 20, 24, 32])
 _GL_START = np.concatenate([[0], np.cumsum(_GL_N)[:-1]])
 _GL_X = np.concatenate([np.polynomial.legendre.leggauss(n)[0] for n in _GL_N])
 _GL_W = np.concatenate([np.polynomial.legendre.leggauss(n)[1] for n in _GL_N])
+# Gauss-Laguerre rules (20 and 32 nodes, concatenated) for _corner's far-tail form.
+_LAG_N = np.array([20, 32])
+_LAG_START = np.array([0, 20])
+_LAG_X = np.concatenate([np.polynomial.laguerre.laggauss(n)[0] for n in _LAG_N])
+_LAG_W = np.concatenate([np.polynomial.laguerre.laggauss(n)[1] for n in _LAG_N])
 
 # Gauss-Kronrod 7/15 (QUADPACK qk15): Kronrod nodes on [0, 1] (symmetric), their weights, and the
 # weights of the embedded 7-point Gauss rule on the Kronrod nodes with odd index (plus the centre).
@@ -76,6 +81,7 @@ _WG = np.array([
 ])
 
 _RTOL = 1e-14
+_FAST_MAX_R = 0.925  # the calibrated Gauss-Legendre rules cover |s| <= this
 _N_SAMPLES = 9
 _MAX_INTERVALS = 512
 
@@ -270,7 +276,7 @@ def _fast_rule(r, variation):
     is set by the variation (how peaked the integrand is), and for r > 0.8 also by r (the
     integrand's essential singularity at s = 1 approaches the interval).
     """
-    if r > 0.925:
+    if r > _FAST_MAX_R:
         return -1
     if variation <= 1.0:
         return 0 if r <= 0.8 else 1
@@ -284,18 +290,49 @@ def _fast_rule(r, variation):
 
 
 @_jit
+def _cut_point(h, k, s_lo, s_hi):
+    """The largest s in [s_lo, s_hi] with E(s) - min E <= 25 (the calibrated rules' reach): s_hi
+    if E stays within it, else the crossing beyond the minimum of E (bisection: E increases there)."""
+    e_min, _ = _exponent_range(h, k, s_lo, s_hi)
+    e_cut = e_min + 25.0
+    if _exponent_sc(h, k, s_hi, (1.0 - s_hi) * (1.0 + s_hi)) <= e_cut:
+        return s_hi
+    big = max(abs(h), abs(k))
+    s_star = 0.0 if big == 0.0 else math.copysign(min(abs(h), abs(k)) / big, h * k)
+    lo, hi = max(s_lo, s_star), s_hi
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if _exponent_sc(h, k, mid, (1.0 - mid) * (1.0 + mid)) <= e_cut:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+@_jit
+def _plackett_gl(h, k, v_lo, v_hi):
+    """(1/2pi) int_{v_lo}^{v_hi} exp(-E(v)) dv by the calibrated Gauss-Legendre rule, or -1 when
+    no rule is accurate enough for this interval and variation."""
+    s_top, s_bottom = math.cos(v_lo), math.cos(v_hi)
+    if abs(s_top) >= 1.0 or abs(s_bottom) >= 1.0:
+        return -1.0
+    e_min, e_max = _exponent_range(h, k, s_bottom, s_top)
+    rule = _fast_rule(max(abs(s_top), abs(s_bottom)), e_max - e_min)
+    if rule < 0:
+        return -1.0
+    half, mid = 0.5 * (v_hi - v_lo), 0.5 * (v_hi + v_lo)
+    total = 0.0
+    for i in range(_GL_START[rule], _GL_START[rule] + _GL_N[rule]):
+        total += _GL_W[i] * math.exp(e_min - _exponent_v(h, k, mid + half * _GL_X[i]))
+    return total * half * math.exp(-e_min) / (2.0 * math.pi)
+
+
+@_jit
 def _plackett(h, k, v_lo, v_hi, floor):
     """(1/2pi) int_{v_lo}^{v_hi} exp(-E(v)) dv, v_lo < v_hi, to relative accuracy or absolute ``floor``."""
-    s_top, s_bottom = math.cos(v_lo), math.cos(v_hi)
-    if abs(s_top) < 1.0 and abs(s_bottom) < 1.0:
-        e_min, e_max = _exponent_range(h, k, s_bottom, s_top)
-        rule = _fast_rule(max(abs(s_top), abs(s_bottom)), e_max - e_min)
-        if rule >= 0:
-            half, mid = 0.5 * (v_hi - v_lo), 0.5 * (v_hi + v_lo)
-            total = 0.0
-            for i in range(_GL_START[rule], _GL_START[rule] + _GL_N[rule]):
-                total += _GL_W[i] * math.exp(e_min - _exponent_v(h, k, mid + half * _GL_X[i]))
-            return total * half * math.exp(-e_min) / (2.0 * math.pi)
+    fast = _plackett_gl(h, k, v_lo, v_hi)
+    if fast >= 0.0:
+        return fast
     length = v_hi - v_lo
     # E on 9 equally spaced points: its minimum (the integrand's peak, possibly interior) sets
     # the scaling and the points start the adaptive partition.
@@ -331,6 +368,111 @@ def _plackett(h, k, v_lo, v_hi, floor):
             n += 1
     pts = np.sort(points[:n])
     return _adaptive(0, pts, n, h, k, 0.0, 1.0, e_min, abs_tol) * to_real
+
+
+@_jit
+def _corner_remainder(h, k, half, a2, bs, hk, c, d, start, n):
+    """Gauss-Legendre sum of the smooth remainder in _corner (nodes x in [0, 2 half]), with the
+    sum of the magnitudes of its two parts (for the rounding-error bound)."""
+    total = 0.0
+    size = 0.0
+    for i in range(start, start + n):
+        x = half * (1.0 + _GL_X[i])
+        xs = x * x
+        rs = math.sqrt((1.0 - x) * (1.0 + x))
+        weight = _GL_W[i] * half * math.exp(-0.5 * bs * (a2 - xs) / (xs * a2))
+        full = math.exp(-hk * xs / (2.0 * (1.0 + rs) ** 2)) / rs
+        taylor = 1.0 + c * xs * (1.0 + d * xs)
+        total += weight * (full - taylor)
+        size += weight * (abs(full) + abs(taylor))
+    return total, size
+
+
+@_jit
+def _corner_bound(h, k, r):
+    """Upper bound on _corner's J: on [0, acos r], E = (h - k)^2 / (2 sin^2 v) + hk / (1 + cos v)
+    with sin^2 v <= 1 - r^2 and hk / (1 + cos v) between hk / 2 and hk / (1 + r)."""
+    e_low = (h - k) * (h - k) / (2.0 * (1.0 - r) * (1.0 + r)) + min(0.5 * h * k, h * k / (1.0 + r))
+    return math.acos(r) * math.exp(-e_low) / (2.0 * math.pi)
+
+
+@_jit
+def _corner_laguerre(hk, r, a2, y0, rule):
+    """int_0^A exp(-b^2 / 2x^2 + y0) exp(hk / (1 + r) - hk / (1 + sqrt(1 - x^2))) / sqrt(1 - x^2) dx
+    with y = b^2 / 2x^2 - y0 (y0 = b^2 / 2A^2): Gauss-Laguerre in y. In u = y0 / (y + y0) the
+    integrand is A u^(3/2) / (2 y0) times a factor smooth in u, whose nearest singularity in y is at
+    -y0 r^2: for y0 >= 18 and r >= 0.925 that is >= 15 away, where 20 and 32 nodes converge."""
+    a = math.sqrt(a2)
+    total = 0.0
+    for i in range(_LAG_START[rule], _LAG_START[rule] + _LAG_N[rule]):
+        u = y0 / (_LAG_X[i] + y0)
+        rs = math.sqrt(1.0 - a2 * u)
+        total += _LAG_W[i] * a * u * math.sqrt(u) / (2.0 * y0) * math.exp(hk / (1.0 + r) - hk / (1.0 + rs)) / rs
+    return total
+
+
+@_jit
+def _one_minus_z_mills(z):
+    """1 - z Phi(-z) / phi(z) for z >= 0 without cancellation (it tends to 1 / z^2).
+
+    Laplace's continued fraction phi(z) / Phi(-z) = z + C with C = 1 / (z + 2 / (z + 3 / ...))
+    gives it as C / (z + C); 60 terms reach ~1e-18 for z >= 3. Below 3 the direct form loses at
+    most 4 bits.
+    """
+    if z < 3.0:
+        return 1.0 - z / _mills(-z)
+    frac = z
+    for j in range(60, 1, -1):
+        frac = z + j / frac
+    tail = 1.0 / frac
+    return tail / (z + tail)
+
+
+@_jit
+def _corner(h, k, r):
+    """(J, error bound) with J = (1/2pi) int_0^{acos r} exp(-E(v)) dv, 0 < r < 1, so that
+    Phi2(h, k; r) = Phi(min(h, k)) - J (Plackett's identity integrated down from r = 1).
+
+    Drezner and Wesolowsky's high-correlation form, as in Genz's BVND: with x = sin v, A^2 = 1 - r^2,
+    b = |h - k|, z = b / A, the integrand is exp(-b^2 / 2x^2) exp(-hk/2) B(x) with
+    B(x) = exp(-hk x^2 / (2 (1 + sqrt(1 - x^2))^2)) / sqrt(1 - x^2). The essential singularity at
+    x = 0 sits in exp(-b^2 / 2x^2); times the Taylor part 1 + c x^2 + c d x^4 of B it is integrated
+    in closed form (int_0^A x^2m exp(-b^2 / 2x^2) dx by parts), written as
+    exp(-z^2/2) A [(P1 - P2) + P2 (1 - z Phi(-z) / phi(z))] so that nothing cancels as z grows;
+    the remainder B - Taylor = O(x^6) is smooth and goes to Gauss-Legendre rules of 20 and 32
+    nodes, whose difference (the 20-node error, far above the 32-node one) plus the rounding of
+    every term bounds the error. For z > 6 the mass crowds at x = A and _corner_laguerre takes over.
+    Returns (nan, inf) when exp(-E) would overflow or underflow.
+    """
+    a2 = (1.0 - r) * (1.0 + r)
+    a = math.sqrt(a2)
+    bs = (h - k) * (h - k)
+    hk = h * k
+    z = abs(h - k) / a
+    e0 = 0.5 * (bs / a2 + hk)  # E at x = A: every term below is scaled by exp(-e0)
+    if e0 > 700.0 or e0 < -700.0:
+        return math.nan, math.inf
+    if z > 6.0:
+        # The mass crowds at x = A, where the closed form would cancel: Gauss-Laguerre instead.
+        y0 = 0.5 * z * z
+        fine = _corner_laguerre(hk, r, a2, y0, 1)
+        coarse = _corner_laguerre(hk, r, a2, y0, 0)
+        scale = math.exp(-(y0 + hk / (1.0 + r))) / (2.0 * math.pi)
+        return fine * scale, (abs(fine - coarse) + 1e-15 * fine) * scale
+    c = (4.0 - hk) / 8.0
+    d = (12.0 - hk) / 16.0
+    # P1 - P2 and P2 of the closed form, and the sum of their terms' magnitudes (rounding bound).
+    p1_minus_p2 = c * a2 * (1.0 / 3.0 + d * (3.0 * a2 - bs) / 15.0)
+    p2 = 1.0 - c * bs * (1.0 - d * bs / 5.0) / 3.0
+    q = _one_minus_z_mills(z)
+    closed = a * (p1_minus_p2 + p2 * q)
+    closed_size = a * (abs(c) * a2 * (1.0 / 3.0 + abs(d) * (3.0 * a2 + bs) / 15.0)
+                       + abs(q) * (1.0 + abs(c) * bs * (1.0 + abs(d) * bs / 5.0) / 3.0))
+    fine, size = _corner_remainder(h, k, 0.5 * a, a2, bs, hk, c, d, _GL_START[4], _GL_N[4])
+    coarse, _ = _corner_remainder(h, k, 0.5 * a, a2, bs, hk, c, d, _GL_START[2], _GL_N[2])
+    scale = math.exp(-e0) / (2.0 * math.pi)
+    err = abs(fine - coarse) + 8e-16 * (closed_size + size)
+    return (closed + fine) * scale, err * scale
 
 
 @_jit
@@ -403,7 +545,40 @@ def _bvn_scalar(h, k, rho):
         return _phi(h) * _phi(k)
     base = _phi(h) * _phi(k)
     if rho > 0.0:
+        if rho > 0.925:
+            # Near rho = 1 Plackett's integral from 0 needs the adaptive rule; from 1 down it
+            # subtracts, so it is taken only when that costs at most 3 bits.
+            top = _phi(min(h, k))
+            if _corner_bound(h, k, rho) <= 1e-17 * top:
+                return top
+            j, err = _corner(h, k, rho)
+            res = top - j
+            if res >= 0.125 * top and err <= 2e-14 * res:
+                return res
         return base + _plackett(h, k, math.acos(rho), 0.5 * math.pi, 0.5 * _RTOL * base)
+    if rho >= -0.925:
+        fast = _plackett_gl(h, k, 0.5 * math.pi, math.acos(rho))
+        if fast >= 0.0:
+            res = base - fast
+            if res >= 0.125 * base and base > 1e-290:
+                return res
+    # From rho = -1 up, two positive terms: Phi2(h, k; -1) = P(-k <= X <= h) and the integral of
+    # the density over correlations in [-1, rho], which is _corner of (h, -k; -rho).
+    low = _interval_prob(-k, h)
+    if _corner_bound(h, -k, -rho) <= 1e-17 * low:
+        return low
+    # For rho > -0.925 the corner form would reach x = sin v near 1, where its remainder is not
+    # smooth: the calibrated rule covers correlations from rho down to -0.925 or to where the
+    # integrand has fallen by exp(-25), and the corner form the rest (then a small share).
+    r_corner = -rho
+    rest = 0.0
+    if -rho < _FAST_MAX_R:
+        r_corner = _cut_point(h, -k, -rho, _FAST_MAX_R)
+        rest = _plackett_gl(h, -k, math.acos(r_corner), math.acos(-rho)) if r_corner > -rho else 0.0
+    j, err = _corner(h, -k, r_corner)
+    res = low + j + rest if rest >= 0.0 else math.nan
+    if err <= 2e-14 * res:
+        return res
     if rho >= -0.925:
         res = base - _plackett(h, k, 0.5 * math.pi, math.acos(rho), 0.05 * _RTOL * base)
         if res >= 0.125 * base and base > 1e-290:
