@@ -1,27 +1,35 @@
-"""Exact finite-N probability of the success event of Prop. E.3 under the sampling of App. D.3.
+"""Exact finite-N probability of the success events of Props. E.3 and E.4 under the sampling of App. D.3.
 
 Each of N examples independently ends up kept with a right label (probability
 r = p00 + p11 = (phi0 + phi1) (1 - p) / 2), kept with a wrong label (w = p01 + p10 =
 (psi01 + psi10) p / 2), or discarded (eqs. (14)-(16)). Prop. E.3's success event is that the kept
 wrong count is below the kept right count, N10 + N01 < N11 + N00 (eq. (45)), which (b = -a, large
 gamma) makes the downstream classifier perfect. Theorem D.3 bounds where its probability goes
-from 1 to 0 as N -> infinity; this module gives its exact value at finite N.
+from 1 to 0 as N -> infinity; this module gives its exact value at finite N. Prop. E.4's event
+(b = 0), N10 < N11 and N01 < N00, is ``success_probability(..., condition="per-class")``; its
+derivation is in that function's docstring.
 
-Method. The kept count K = N11 + N00 + N10 + N01 is Bin(N, s), s = r + w; given K the wrong count
+Method (pooled). The kept count K = N11 + N00 + N10 + N01 is Bin(N, s), s = r + w; given K the wrong count
 W is Bin(K, w / s), and success means W <= ceil(K / 2) - 1. So
 
     P(success) = sum_K P(K) P(W <= ceil(K/2) - 1 | K),   P(failure) = sum_K P(K) P(W >= ceil(K/2) | K).
 
 Both sums are done separately in log space (logsumexp), so each stays accurate when the other is
 1 - tiny. Binomial log-pmfs use Loader's saddle-point form (stirlerr, bd0), accurate to relative
-~1e-15 at N = 1e9 where lgamma differences lose six digits. Binomial tails use the regularised
-incomplete beta function (scipy), and below 1e-280, where it underflows, the identity
-I_x(k+1, n-k) = (k+1) pmf(k+1; n, x) J with J a smooth Laplace-type integral done by 64-point
-Gauss-Laguerre quadrature. For N <= 2e4 every K is summed; above, each parity of K is a smooth
-function of K/2 of width ~ sqrt(N), found by two nested grid scans, and summed exactly when its
-support (terms within e^-120 of the largest) has <= 4e5 integers, else by the trapezoid rule on
-40001 nodes, whose error for such smooth, wide summands is far below double precision (Poisson
-summation: ~exp(-2 pi^2 (width / step)^2)).
+~1e-15 at N = 1e9 where lgamma differences lose six digits.
+
+Array path (N <= 1e7, numba, ``_pooled_many``): the K whose term can be within e^-120 of the
+largest (a window from a bound on the log-pmf, or for deep tails above N = 2e4 a ternary search
+and bisections on the summand), the tail over the window by the recurrence
+Bin(K + 1) = Bin(K) + Bernoulli run in the direction in which it grows, seeded once by the route
+below, then the sum. Scalar route (``_log_success_failure``; N > 1e7, windows over 2e5 integers,
+edge cases): binomial tails from the regularised incomplete beta function (scipy), and below
+1e-280, where it underflows, the identity I_x(k+1, n-k) = (k+1) pmf(k+1; n, x) J with J a smooth
+Laplace-type integral done by 64-point Gauss-Laguerre quadrature. For N <= 2e4 every K is summed;
+above, each parity of K is a smooth function of K/2 of width ~ sqrt(N), found by two nested grid
+scans, and summed exactly when its support (terms within e^-120 of the largest) has <= 2e4
+integers, else by the trapezoid rule on 2001 nodes, whose error for such smooth, wide summands is
+far below double precision (Poisson summation: ~exp(-2 pi^2 (width / step)^2)).
 """
 
 from __future__ import annotations

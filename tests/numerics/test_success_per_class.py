@@ -12,7 +12,8 @@ import pytest
 
 from beyond_collapse.numerics import success_probability
 from beyond_collapse.numerics import success as success_module
-from beyond_collapse.theory import kept_probabilities, per_class_breakdown_points, pooled_breakdown_point
+from beyond_collapse.theory import (kept_probabilities, per_class_breakdown_points, per_class_condition,
+                                   pooled_breakdown_point, pooled_condition)
 
 
 def _cells(p, phi0, phi1, psi01, psi10):
@@ -120,10 +121,14 @@ def test_limits_on_either_side_of_the_per_class_breakdown_point():
 
     below = prob(p_star - 0.05, "per-class")
     assert np.all(np.diff(below.probability) > 0) and below.log_failure[-1] < np.log(1e-6)
-    above = prob(p_star + 0.05, "per-class")
+    # docs/ERRATA.md (Sec. E.4 / Prop. E.5): at p = 0.505 the pooled condition (55) holds with
+    # t = 0.1 but class 1's does not; only the pooled event's probability tends to 1.
+    p = 0.505
+    kept = kept_probabilities(p, phi0, phi1, psi01, psi10)
+    assert pooled_condition(kept, 0.1) and not per_class_condition(kept, 0.1).all()
+    above = prob(p, "per-class")
     assert np.all(np.diff(above.probability) < 0) and above.probability[-1] < 1e-6
-    # Between the per-class and the pooled breakdown points only the pooled event tends to 1.
-    pooled = prob(p_star + 0.05, "pooled")
+    pooled = prob(p, "pooled")
     assert pooled.log_failure[-1] < np.log(1e-6)
     # The per-class event is a sub-event of the pooled one at every N.
     assert np.all(above.probability <= pooled.probability)
