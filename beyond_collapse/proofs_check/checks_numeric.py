@@ -256,6 +256,41 @@ def _():
                    f"{', '.join(f'{1 - v:.1e}' for v in below)} (1 - P); at p+*(t)={hi:.4f}: {', '.join(f'{v:.2e}' for v in above)}")
 
 
+@claim("E.4-finite-N", "Prop. E.4 (b = 0) at finite N: P(N10 < N11 and N01 < N00) tends to 1 below both per-class "
+       "breakdown points and to 0 above either", "App. E.3-E.4, Prop. E.4, eqs. (48)-(51), (52)", "exact")
+def _():
+    from beyond_collapse.numerics import success_probability
+    from beyond_collapse.theory import per_class_breakdown_points
+
+    phi0, phi1, psi01, psi10 = 0.9, 0.5, 0.4, 0.6
+    p_star = min(per_class_breakdown_points(phi0, phi1, psi01, psi10))
+    Ns = [100, 1000, 10000]
+    below, above = (success_probability(Ns, p, phi0, psi01, phi1=phi1, psi10=psi10, condition="per-class")
+                    for p in (p_star - 0.05, p_star + 0.05))
+    ok = (all(np.diff(below.probability) > 0) and below.log_failure[-1] < np.log(1e-6)
+          and all(np.diff(above.probability) < 0) and above.probability[-1] < 1e-6)
+    return verdict(ok, f"exact per-class probability (phi=({phi0}, {phi1}), psi=({psi01}, {psi10}), min p*={p_star:.4f}) "
+                   f"at N={Ns}: 1 - P at p*-0.05: {', '.join(f'{np.exp(v):.1e}' for v in below.log_failure)}; "
+                   f"P at p*+0.05: {', '.join(f'{v:.1e}' for v in above.probability)}")
+
+
+@claim("E.5-per-class-printed", "Sec. E.4: condition (55) is sufficient for the hypothesis of Prop. E.4, "
+       "N_kl < N_kk for all k != l", "App. E.4, Prop. E.5, eq. (55)", "exact", expected="erratum")
+def _():
+    from beyond_collapse.numerics import success_probability
+    from beyond_collapse.theory import kept_probabilities, pooled_condition
+
+    phi0, phi1, psi01, psi10, p, t = 0.9, 0.5, 0.4, 0.6, 0.505, 0.1
+    holds = pooled_condition(kept_probabilities(p, phi0, phi1, psi01, psi10), t)
+    Ns = [100, 1000, 10000]
+    prob = success_probability(Ns, p, phi0, psi01, phi1=phi1, psi10=psi10, condition="per-class").probability
+    if holds and all(np.diff(prob) < 0) and prob[-1] < 1e-6:
+        return "erratum", (f"(55) holds at phi=({phi0}, {phi1}), psi=({psi01}, {psi10}), p={p}, t={t}, yet the exact "
+                           f"P(N10 < N11 and N01 < N00) at N={Ns} is {', '.join(f'{v:.2e}' for v in prob)}: "
+                           "(55) only gives the pooled (56); per class (1+t) p_kl < (1-t) p_kk is needed")
+    return "verified", f"(55) holds={holds}; per-class probability at N={Ns}: {prob.tolist()}"
+
+
 @claim("E.5-printed-consequence", "solving the printed '(1-t)/(1+t) <= ratio' gives p >= p-*(t), where the "
        "limit accuracy is 0, not 100%", "App. E.5 (proof of Thm. D.3)", "numeric-hypothesis", expected="erratum")
 def _():
