@@ -4,27 +4,40 @@
 is what App. D.6 needs (the supervised-pruning keep rates). General-purpose routines (Genz's
 BVND, used by scipy) aim at absolute accuracy and return 0 far in the tails; here every branch
 adds positive terms or loses at most 3 bits to a subtraction, so the relative error stays near
-machine precision:
+machine precision. All start from Plackett's identity ``dPhi2/drho = phi2``, integrated from the
+end that avoids cancellation, with ``s = cos v`` the intermediate correlation and
+``E(v) = (h^2 + k^2 - 2 h k s) / (2 (1 - s^2))`` written as a sum of non-negative terms:
 
-- ``rho >= 0``: Plackett's identity ``dPhi2/drho = phi2`` integrated from ``rho = 0``,
-  ``Phi2 = Phi(h) Phi(k) + (1/2pi) int_{acos rho}^{pi/2} exp(-E(v)) dv`` with ``s = cos v`` the
-  intermediate correlation and ``E = (h^2 + k^2 - 2 h k s) / (2 (1 - s^2))`` written as a sum of
-  non-negative terms (no cancellation near ``s = 1``).
-- ``rho < 0``: the same identity subtracts, as does ``Phi2(h, k; rho) = Phi(h) - Phi2(h, -k; -rho)``;
-  either is used only when it loses at most 3 bits, otherwise the positive integral
-  ``Phi2 = int_{-inf}^{min(h,k)} phi(x) Phi((max(h,k) - rho x) / sqrt(1 - rho^2)) dx``.
+- ``0 < rho <= 0.925``: ``Phi2 = Phi(h) Phi(k) + (1/2pi) int_{acos rho}^{pi/2} exp(-E(v)) dv``. The
+  range of E on the interval is known in closed form (E has one stationary point, a minimum
+  ``max(h^2, k^2) / 2`` at ``s = min/max`` of h, k), and it picks one Gauss-Legendre rule of 12 to
+  32 nodes calibrated against the adaptive rule (benchmarks/calibrate_bvn.py); beyond the
+  calibrated range, global adaptive Gauss-Kronrod (7/15) with breakpoints at the integrand's scales.
+- ``rho > 0.925``: from ``rho = 1`` down, ``Phi2 = Phi(min(h, k)) - J`` (taken when it cancels at
+  most 3 bits). J, over correlations in ``[rho, 1]``, has an essential singularity at ``s = 1``;
+  Drezner and Wesolowsky's form (as in Genz's BVND) integrates its singular part in closed form,
+  rewritten with the Mills ratio's continued fraction so that it does not cancel, and the smooth
+  remainder by Gauss-Legendre; where ``|h - k| / sqrt(1 - rho^2) > 6`` (J crowds at one end),
+  Gauss-Laguerre in ``y = E - E_end``. Two rules of different order bound the error; J is skipped
+  outright when a closed-form bound puts it below 1e-17 of the result.
+- ``rho < 0``: the subtraction ``Phi(h) Phi(k) - (Plackett from 0)`` when it loses at most 3 bits;
+  otherwise from ``rho = -1`` up, two positive terms: ``P(-k <= X <= h)`` and the density over
+  correlations in ``[-1, rho]`` (J of ``(h, -k; -rho)``, split between the corner form and the
+  calibrated rule). Failing those, ``int_{-inf}^{min(h,k)} phi(x) Phi((max(h,k) - rho x) / sqrt(1 - rho^2)) dx``,
+  adaptively.
 - ``rho = 1``: ``Phi(min(h, k))``; ``rho = -1``: ``P(-k <= X <= h)``, computed without cancellation.
 
-Integrals use one 20-point Gauss-Legendre rule where the integrand varies little, and otherwise
-global adaptive Gauss-Kronrod (7/15) with breakpoints at the integrand's local scales.
+Each fast branch returns only when its error estimate is below 2e-14 of the result; otherwise the
+next, slower one runs. The remaining error is the rounding of the exponent, a relative ~E eps
+(1.5e-13 at E = 600).
 
 Accuracy: relative error <= 1e-12 wherever the true value is a normal double (>= 1e-300); smaller
 values underflow towards 0. Tested (tests/theory/test_special.py) against mpmath at >= 30 digits:
-Plackett's identity on a grid h, k in {-30, -9, -3, 0, 2} x {-9, -1, 0.5, 8}, rho in
-{0.3, 0.9, 0.999, 1 - 1e-9}; a positive-integrand quadrature table for h, k in
-{-30, -9, -4, -1.5, 0, 0.7, 3, 8}, rho in {-(1 - 1e-12), -0.999, -0.95, -0.7, -0.3}; 400-digit
-Plackett values in far negative-rho tails; Sheppard's orthant formula up to rho = -1 + 2^-40; and
-the rho = +-1 limits.
+Plackett's identity on grids of h, k up to |30| and rho up to 1 - 1e-9; a positive-integrand
+quadrature table for rho in [-(1 - 1e-12), -0.3]; 400-digit values in far negative-rho tails;
+a table near rho = +-1 and of strong cancellation at moderate negative rho (two mpmath recipes
+agreeing to 1e-15); a corner-quadrature table within 1e-5 of rho = -1 (where an earlier version
+erred by up to 5e-12); Sheppard's orthant formula up to rho = -1 + 2^-40; and the rho = +-1 limits.
 
 The kernels below assume validated input (the public functions check it) and do no checking.
 """

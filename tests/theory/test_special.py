@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.stats import multivariate_normal
 
+from beyond_collapse.theory import special
 from beyond_collapse.theory.special import bivariate_normal_cdf, normal_cdf
 
 RTOL = 1e-12  # the accuracy the module docstring states
@@ -345,3 +346,152 @@ def test_broadcasting_infinities_and_validation():
         bivariate_normal_cdf(0.0, 0.0, 1.5)
     with pytest.raises(ValueError, match="h must not be NaN"):
         bivariate_normal_cdf(math.nan, 0.0, 0.5)
+
+
+# (h, k, rho, Phi2) near rho = +-1 (the corner form: closed part, Gauss-Laguerre, bound shortcut) and
+# for moderate negative rho with strong cancellation (the positive-term form from rho = -1). Values:
+# Plackett's identity from 0 in mpmath with the precision raised past 50 digits plus the digits
+# cancelled (benchmarks/bench_bvn.py `reference`); a row was kept only where _mpmath_plackett above,
+# at 60 digits plus those cancelled, agrees to 1e-15 (3 of 27 near-(-1) rows were dropped: there the
+# two recipes disagree by up to 30%; see CORNER_REFERENCE). Points: numpy default_rng(11) and (12),
+# 1 - |rho| log-uniform on [1e-10, 0.13], |h| log-uniform on [0.1, 30], k near h (rho > 0) or -h.
+HIGH_CORRELATION_REFERENCE = (
+    (1.724931, 0.117779, 0.999999998521, '0.54687861535510836648'),
+    (-3.471211, -2.500792, 0.957362775626, '0.00025891259867039104188'),
+    (4.384725, -0.219666, -0.999995495473, '0.41305983636369412534'),
+    (-4.576827, -4.594478, 0.998516934576, '2.0176820380967111392e-6'),
+    (1.5776, -2.920474, 0.999989061789, '0.0017474967938955829248'),
+    (9.708526, -9.708514, -0.999999986157, '9.8690171883885786273e-26'),
+    (0.485872, 0.482896, 0.999998220221, '0.68539880258296493177'),
+    (-1.161542, -4.655863, -0.985773659304, '2.5529129912986165528e-264'),
+    (17.098345, 17.098432, 0.999999993079, '1.0'),
+    (-0.718554, 0.718238, -0.999999993286, '3.465328934899608005e-8'),
+    (5.338853, -0.110105, 0.982387440067, '0.45616305142177349605'),
+    (-0.121436, -0.121385, 0.999999999686, '0.45167277533771644697'),
+    (0.581717, -0.166361, -0.999977626926, '0.15355777246297548214'),
+    (-0.115054, -0.115135, 0.999999996274, '0.45416585796431447991'),
+    (6.779601, -6.779482, -0.999999998563, '4.9750636945717173417e-15'),
+    (3.035916, 0.116612, 0.999999999634, '0.54641623600859964796'),
+    (0.295852, -0.320454, -0.997878038461, '0.0059057467475304333312'),
+    (-6.326215, -6.325058, 0.999999953648, '1.2562383984310915273e-10'),
+    (-0.34519, -0.43596, -0.994224734564, '1.0367698664816953758e-15'),
+    (21.428213, 21.908978, 0.920101182915, '1.0'),
+    (-7.066317, 7.066072, -0.999999927505, '3.4299237625887056547e-16'),
+    (1.001959, -12.408657, 0.999999999589, '1.1727702946767197541e-35'),
+    (-2.249044, 2.36146, -0.999437082723, '0.0031533791821744374738'),
+    (19.839759, 19.871665, 0.99871885321, '1.0'),
+    (-2.866882, -0.973301, -0.455511, '7.4524189917748160814e-6'),
+    (-1.374723, -1.076353, -0.411161, '0.0020221589071176713558'),
+    (-0.787698, -2.740773, -0.715676, '5.3057657851811620042e-8'),
+    (-0.507068, -1.853665, -0.832041, '9.7022033026977203447e-7'),
+    (-1.144887, -1.54224, -0.366248, '0.0014413529696785468886'),
+    (-1.670366, -2.818792, -0.581242, '2.9331771566357960616e-8'),
+    (-0.969726, -2.176276, -0.460438, '0.00012900206677051686332'),
+    (-2.807027, -2.700625, -0.886904, '4.2922148365932611684e-33'),
+    (-2.84174, -2.123101, -0.339901, '8.2249384714684597933e-7'),
+    (-1.520246, -1.048475, -0.840365, '1.2581108949514596492e-7'),
+    (-2.154086, -2.4471, -0.791641, '1.8521235931711539646e-14'),
+    (-0.835879, -2.409063, -0.424834, '0.00011416278244096635708'),
+    (-2.864002, -0.83772, -0.312542, '0.000058249021499647419652'),
+    (-1.547518, -1.309738, -0.672068, '0.000018130231029446848885'),
+)
+
+
+@pytest.mark.parametrize("h, k, rho, value", HIGH_CORRELATION_REFERENCE)
+def test_high_correlation_and_cancellation_against_mpmath(h, k, rho, value):
+    assert _rel(bivariate_normal_cdf(h, k, rho), mp.mpf(value)) < RTOL
+    assert _rel(bivariate_normal_cdf(k, h, rho), mp.mpf(value)) < RTOL
+
+
+def _mpmath_corner(h, k, rho, panels, dps=40):
+    """Phi2 for rho < 0 as P(-k <= X <= h) + (1/2pi) int_0^A exp(-(h + k)^2 / 2x^2 + hk / (1 + sqrt(1 - x^2)))
+    / sqrt(1 - x^2) dx, A^2 = 1 - rho^2 (Plackett's identity from rho = -1 in x = sin v: two positive terms),
+    by mpmath Gauss-Legendre on ``panels`` equal panels plus panels shrinking geometrically towards x = A."""
+    with mp.workdps(dps):
+        hh, kk, r = mp.mpf(h), -mp.mpf(k), -mp.mpf(rho)
+        a = mp.sqrt((1 - r) * (1 + r))
+        f = lambda x: mp.exp(-(hh - kk) ** 2 / (2 * x * x) - hh * kk / (1 + mp.sqrt(1 - x * x))) / mp.sqrt(1 - x * x)  # noqa: E731
+        pts = sorted(set(mp.linspace(0, a, panels)) | {a - a * mp.mpf(2) ** -j for j in range(1, 60)})
+        low = max(mp.mpf(0), mp.ncdf(mp.mpf(h)) - mp.ncdf(-mp.mpf(k)))
+        return low + mp.quad(f, pts, method="gauss-legendre", maxdegree=12) / (2 * mp.pi)
+
+
+# rho within 1e-5 of -1 and h close to -k, where the Plackett recipes above fail (the old version of
+# bivariate_normal_cdf was off by up to 5e-12 at such points). Values: _mpmath_corner with 200
+# panels; 200 and 400 panels agree to 1e-17 or better on every row.
+CORNER_REFERENCE = (
+    (19.920088, -19.920096, -0.999999997781, "6.1948256725050228161e-92"),
+    (-29.396288, 29.396419, -0.999999997153, "1.1899176588087855476e-192"),
+    (26.905559, -26.91987, -0.999990078326, "1.6515770098619943761e-164"),
+    (-21.725885785711263, 21.70524576849912, -0.9999987848484209, "4.7903519558034203751e-147"),
+    (-0.2, 0.1, -0.9999, "5.8437294609531348035e-16"),
+)
+
+
+@pytest.mark.parametrize("h, k, rho, value", CORNER_REFERENCE)
+def test_near_minus_one_against_corner_quadrature(h, k, rho, value):
+    assert _rel(bivariate_normal_cdf(h, k, rho), mp.mpf(value)) < RTOL
+
+
+def test_corner_reference_reproduces_from_recipe():
+    h, k, rho, value = CORNER_REFERENCE[0]
+    assert abs(_mpmath_corner(h, k, rho, 400) / mp.mpf(value) - 1) < 1e-17
+
+
+@pytest.mark.parametrize("z", [0.0, 0.5, 2.9, 3.0, 3.1, 6.0, 25.0, 1e3])
+def test_one_minus_z_mills_ratio(z):
+    # 1 - z Phi(-z) / phi(z) in mpmath at 40 digits; it tends to 1/z^2, so the direct form cancels.
+    with mp.workdps(40):
+        ref = 1 - z * mp.ncdf(-z) / mp.npdf(z)
+    assert _rel(special._one_minus_z_mills(z), ref) < 5e-15
+
+
+def _mpmath_corner_integral(h, k, r, dps=40):
+    """J = (1/2pi) int_0^{acos r} exp(-E(v)) dv in mpmath: tanh-sinh on panels shrinking geometrically
+    towards both ends; where |h - k| / sqrt(1 - r^2) > 6 the mass sits within ~1e-4 of the upper end
+    and that fails, so there in y = (h - k)^2 / 2 sin^2 v - (h - k)^2 / 2 (1 - r^2) on [0, inf)."""
+    with mp.workdps(dps):
+        hh, kk, rr = mp.mpf(h), mp.mpf(k), mp.mpf(r)
+        a2 = (1 - rr) * (1 + rr)
+        y0 = (hh - kk) ** 2 / (2 * a2)
+        if y0 <= 18:
+            theta = mp.acos(rr)
+            f = lambda v: mp.exp(-(hh * hh + kk * kk - 2 * hh * kk * mp.cos(v)) / (2 * mp.sin(v) ** 2))  # noqa: E731
+            pts = sorted({theta * mp.mpf(2) ** -j for j in range(0, 60)}
+                         | {theta * (1 - mp.mpf(2) ** -j) for j in range(1, 60)} | {0})
+            return mp.quad(f, pts) / (2 * mp.pi)
+        hk = hh * kk
+
+        def g(y):  # dv = x / (2 (y + y0) sqrt(1 - x^2)) dy with x^2 = a2 y0 / (y + y0)
+            xs = a2 * y0 / (y + y0)
+            return mp.sqrt(xs) / (2 * (y + y0)) * mp.exp(-y - hk / (1 + mp.sqrt(1 - xs))) / mp.sqrt(1 - xs)
+        return mp.quad(g, [0, 1, 10, 50, mp.inf]) * mp.exp(-y0) / (2 * mp.pi)
+
+
+@pytest.mark.parametrize("h, k, r", [(0.3, 0.5, 0.99), (-1.2, -0.9, 0.95), (2.0, 1.4, 0.93),  # closed form
+                                     (-1.567, -0.34, 0.963), (-3.0, 2.0, 0.99), (-2.5, 1.0, 0.995)])  # Laguerre
+def test_corner_error_bound_holds_and_is_tight(h, k, r):
+    j, err = special._corner(h, k, r)
+    ref = _mpmath_corner_integral(h, k, r)
+    # Besides the quadrature error (err), rounding the exponent E ~ e0 costs a relative ~e0 eps,
+    # which no quadrature removes (it is the accuracy limit of every branch far in the tails).
+    e0 = (h - k) ** 2 / (2 * (1 - r) * (1 + r)) + h * k / (1 + r)
+    assert abs(j - float(ref)) <= err + 4e-16 * abs(e0) * j
+    assert err <= 1e-13 * j
+
+
+def test_fast_rule_calibration_on_a_fresh_sample():
+    # The rules _fast_rule picks, rerun against the adaptive Gauss-Kronrod path on points the
+    # calibration (benchmarks/calibrate_bvn.py, seed 0) did not see.
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "calibrate_bvn.py"
+    spec = importlib.util.spec_from_file_location("calibrate_bvn", path)
+    calibrate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(calibrate)
+    rows = calibrate.measure(4000, seed=3)
+    picked = np.array([special._fast_rule(r, v) for r, v in rows[:, :2]])
+    errors = np.array([row[2 + p] for row, p in zip(rows, picked) if p >= 0])
+    assert errors.size > 2000
+    assert errors.max() < 3e-13
