@@ -304,10 +304,10 @@ def _fast_rule(r, variation):
 
 @_jit
 def _cut_point(h, k, s_lo, s_hi):
-    """The largest s in [s_lo, s_hi] with E(s) - min E <= 25 (the calibrated rules' reach): s_hi
+    """The largest s in [s_lo, s_hi] with E(s) - min E <= 24 (within the calibrated rules' reach): s_hi
     if E stays within it, else the crossing beyond the minimum of E (bisection: E increases there)."""
     e_min, _ = _exponent_range(h, k, s_lo, s_hi)
-    e_cut = e_min + 25.0
+    e_cut = e_min + 24.0  # below 25, so that rounding cannot push the variation past the rule
     if _exponent_sc(h, k, s_hi, (1.0 - s_hi) * (1.0 + s_hi)) <= e_cut:
         return s_hi
     big = max(abs(h), abs(k))
