@@ -81,7 +81,8 @@ def array_path():
     phi, psi = 0.6, 0.5  # p* = 0.545: p in [0.05, 0.6] spans deep success to failure
     ps = np.linspace(0.05, 0.6, 100)
     print("\n2. array input, 100 values of p in [0.05, 0.6], phi = 0.6, psi = 0.5 (ms per p)")
-    print(f"{'N':>10}{'numba path':>12}{'1 p per call':>14}{'scalar route':>14}{'ratio':>8}{'max rel d log P(fail)':>24}"
+    print(f"{'N':>10}{'numba path':>12}{'1 p per call':>14}{'scalar route':>14}{'ratio':>8}"
+          f"{'max rel d log P(fail)':>24}"
           f"{'scipy.stats sum':>17}{'ratio':>8}{'scipy: P(fail)=0 at':>22}")
     for n in (1e3, 1e4, 1e5, 1e6):
         res, t_new = _timed(success_probability, n, ps, phi, psi)
@@ -102,7 +103,8 @@ def array_path():
             t_sp = (time.perf_counter() - t) / sel.size
             sp_cell, sp_ratio = f"{t_sp * 1e3:.3f}", f"{t_sp / (t_new / ps.size):.0f}"
             zero = f"{int(np.sum(1 - sp == 0))}/{sel.size} p"
-        print(f"{n:>10.0e}{t_new / ps.size * 1e3:>12.3f}{t_one * 1e3:>14.2f}{t_old * 1e3:>14.2f}{t_old / (t_new / ps.size):>8.0f}"
+        print(f"{n:>10.0e}{t_new / ps.size * 1e3:>12.3f}{t_one * 1e3:>14.2f}{t_old * 1e3:>14.2f}"
+              f"{t_old / (t_new / ps.size):>8.0f}"
               f"{err:>24.1e}{sp_cell:>17}{sp_ratio:>8}{zero:>22}")
 
 

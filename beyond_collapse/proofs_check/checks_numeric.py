@@ -269,7 +269,8 @@ def _():
                     for p in (p_star - 0.05, p_star + 0.05))
     ok = (all(np.diff(below.probability) > 0) and below.log_failure[-1] < np.log(1e-6)
           and all(np.diff(above.probability) < 0) and above.probability[-1] < 1e-6)
-    return verdict(ok, f"exact per-class probability (phi=({phi0}, {phi1}), psi=({psi01}, {psi10}), min p*={p_star:.4f}) "
+    return verdict(ok, f"exact per-class probability (phi=({phi0}, {phi1}), psi=({psi01}, {psi10}), "
+                   f"min p*={p_star:.4f}) "
                    f"at N={Ns}: 1 - P at p*-0.05: {', '.join(f'{np.exp(v):.1e}' for v in below.log_failure)}; "
                    f"P at p*+0.05: {', '.join(f'{v:.1e}' for v in above.probability)}")
 
