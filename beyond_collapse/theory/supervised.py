@@ -143,6 +143,12 @@ def isotropic_rates(theta_gen, theta_prune, theta) -> PruningRates:
 
     Returns:
         :class:`PruningRates` (arrays if inputs are arrays; they broadcast).
+
+    Raises:
+        ValueError: for impossible angles (:func:`check_angle_triple`), and where nothing
+            survives pruning (``w_prune = -w_gen``, i.e. ``theta = theta_gen + theta_prune = pi``:
+            ``phi = psi = 0`` and ``p*`` is undefined). Sweeps that cross that geometry should
+            test ``p psi - (1 - p) phi`` (defined there) instead of ``p* - p``.
     """
     check_in_interval("theta_gen", theta_gen, 0.0, math.pi, low_open=True, high_open=True)
     tg, tp, t = check_angle_triple(theta_gen, theta_prune, theta)
@@ -176,6 +182,13 @@ def gaussian_mixture_rates(mu_norm, d, theta_gen, theta_prune, theta) -> Pruning
 
     Args:
         mu_norm: ``|mu|`` in [0, 1); d: dimension > 0; angles as in :func:`check_angle_triple`.
+
+    Raises:
+        ValueError: for impossible angles, when the generator's error rate underflows, and where
+            nothing survives pruning (``w_prune = -w_gen``: ``phi = psi = 0``, ``p*`` undefined).
+            At that geometry rounding of the cosines can leave ``phi`` or ``psi`` at ~1e-16
+            instead of 0, and then a meaningless ``p*`` is returned rather than an error; test
+            ``kept_fraction`` before trusting ``p*`` there.
     """
     c_gen, c_prune, rho = _mixture_thresholds(
         mu_norm, d, theta_gen, theta_prune, theta, lambda mu, d: np.sqrt(d / (1 - mu**2)))
