@@ -88,6 +88,35 @@ def test_deep_tails_match_mpmath():
         assert got.log_failure == pytest.approx(float(ref_f), rel=1e-12, abs=1e-300)
 
 
+def test_truncated_walk_matches_the_full_double_sum():
+    # _nb_joint stops its walks 60 nats below the largest term; the full (M1, M0) double sum over
+    # the same tail tables (numpy, every term) must agree, in the bulk and in deep tails.
+    from scipy.special import logsumexp
+
+    rng = np.random.default_rng(3)
+    n = 150
+    for _ in range(10):
+        p, phi0, phi1, psi01, psi10 = rng.random(5)
+        p = float(rng.choice([p, 0.002, 0.998]))
+        p00, p01, p10, p11 = phi0 * (1 - p) / 2, psi01 * p / 2, psi10 * p / 2, phi1 * (1 - p) / 2
+        s1, s0 = p10 + p11, p00 + p01
+        u = min(s0 / (1 - s1), 1.0)
+        t1, f1 = success_module._tail_tables(n, p10 / s1)
+        t0, f0 = success_module._tail_tables(n, p01 / s0)
+        m = np.arange(n + 1.0)
+        lp1 = success_module._binom_logpmf(m, n, s1)
+        rows_ss, rows_sf = [], []
+        for m1 in range(n + 1):
+            lp0 = success_module._binom_logpmf(m[: n - m1 + 1], n - m1, u)
+            rows_ss.append(lp1[m1] + t1[m1] + logsumexp(lp0 + t0[: n - m1 + 1]))
+            rows_sf.append(lp1[m1] + t1[m1] + logsumexp(lp0 + f0[: n - m1 + 1]))
+        log_s, log_f = success_module._complement(
+            logsumexp(rows_ss), np.logaddexp(logsumexp(lp1 + f1), logsumexp(rows_sf)))
+        got = success_probability(n, p, phi0, psi01, phi1=phi1, psi10=psi10, condition="per-class")
+        assert got.log_success == pytest.approx(log_s, rel=1e-12, abs=1e-300)
+        assert got.log_failure == pytest.approx(log_f, rel=1e-12, abs=1e-300)
+
+
 def test_no_errors_kept_fails_only_when_a_class_keeps_nothing():
     # p = 0 (no wrong labels): success iff N11 >= 1 and N00 >= 1, so P(failure) = 2 (1/2)^N for
     # phi = 1 (each example is a kept 0 or a kept 1): exp(-1039) at N = 1500, below float64.
