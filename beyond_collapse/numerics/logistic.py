@@ -14,8 +14,9 @@ everything else, so the solver minimises the number of passes:
 2. Full-data iterations, each costing one fused pass (a numba kernel that reads each row once,
    computing x_i . w and the gradient together). The step is preconditioned L-BFGS: the two-loop
    recursion over the last 8 steps with, as initial matrix, the Hessian X^T D X estimated on a
-   strided subsample of n_sub = max(2d, min(1e5, 32N/d)) rows (BLAS syrk in 4096-row blocks,
-   float32, no N x d temporary; its cost is a fraction of one pass), computed once. The
+   strided subsample of n_sub = max(floor, min(1e5, 8N/d)) rows, floor = 20d, or 4e9/d^2
+   (4d at d = 1000) where 20d rows would cost more than ~two passes (BLAS syrk in 4096-row
+   blocks, float32, no N x d temporary), computed once per subsample size. The
    subsample's relative error ~ sqrt(d / n_sub) would set a linear rate; the L-BFGS pairs
    correct it along the directions already explored (about 1.5 digits per pass at N = 1e6,
    d = 100, about 1 at N = 2e5, d = 1000). When the subsample is the whole data set (small N)
@@ -53,8 +54,8 @@ _INIT_TOL = 1e-6  # gradient norm for the subsample solve: below its statistical
 # subsample grows 4x (down to the whole data set, where the iteration is exact Newton).
 _SLOW = 0.5
 _SLOW_STEPS = 2
-_HESS_ROWS = 32  # Hessian subsample ~ _HESS_ROWS * N / d rows (_subsample_stride) ...
-_HESS_MIN_PER_D = 2  # ... and at least _HESS_MIN_PER_D * d
+_HESS_ROWS = 8  # Hessian subsample ~ _HESS_ROWS * N / d rows (_subsample_stride) ...
+_HESS_MIN_WORK = 4_000_000_000  # ... and at least 20d rows, or 2d where 20d rows cost over this d^2
 _ONE_THREAD_D = 128  # Hessian and Cholesky on one BLAS thread from this d on (_one_blas_thread)
 _MEMORY = 8  # L-BFGS pairs kept (0: preconditioned Richardson)
 
@@ -169,13 +170,17 @@ def _subsample_stride(n: int, d: int) -> int:
     """Rows used for the Hessian: as many as cost a fraction of one pass over X.
 
     A float32 syrk over n_sub rows costs n_sub d^2 / 2 multiply-adds against N d float64 reads
-    for a pass (measured at d = 1000, 2 cores: ~15 us per row against ~0.7 ns per entry), so
-    n_sub = 32 N / d costs about a third of a pass. At least 2d rows (a weaker preconditioner
-    that the L-BFGS pairs make up for); where that is too few (most weights zero, tiny lam) the
-    iteration grows the subsample itself (_SLOW). Capped at 1e5 rows (d = 100: 0.035 relative
-    error, beyond which more rows gain nothing measurable).
+    for a pass (measured at d = 1000, 2 cores: ~10-15 us per row against ~0.6 ns per entry), so
+    8 N / d rows cost a fraction of a pass. Floor: 20 d rows (relative error below ~0.25), except
+    where those would cost more than _HESS_MIN_WORK multiply-adds (d > ~450): there the floor is
+    _HESS_MIN_WORK / d^2 rows (4d at d = 1000; 20d rows made the old d = 1000 fits 2-3x slower
+    than scikit-learn) and the L-BFGS pairs make up for the weaker preconditioner; never below 2d.
+    Where the floor is too few (most weights zero, tiny lam) the iteration grows the subsample
+    itself (_SLOW). Measured alternatives (N = 2e5, d = 1000): 32 N / d rows saved one pass of
+    nine but cost the d = 100 fits ~10% in their subsample start.
     """
-    n_sub = max(int(_HESS_MIN_PER_D * d), min(100_000, int(_HESS_ROWS * n) // d))
+    floor = max(2 * d, min(20 * d, _HESS_MIN_WORK // (d * d)))
+    n_sub = max(floor, min(100_000, _HESS_ROWS * n // d))
     return max(1, n // max(1, n_sub))
 
 
