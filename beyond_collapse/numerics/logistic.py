@@ -33,6 +33,7 @@ Convergence is declared only on the gradient norm measured on the full data, nev
 from __future__ import annotations
 
 import contextlib
+import types
 
 import numba
 import numpy as np
@@ -119,7 +120,15 @@ _FAST = {"reassoc", "contract"}
 _loss_grad_parallel = numba.njit(parallel=True, fastmath=_FAST, cache=True)(_loss_grad_py)
 # Small problems: a thread team costs more than it saves, and on a busy machine each parallel
 # region waits for a scheduling slot. Same chunked summation order, so the same numbers.
-_loss_grad_serial = numba.njit(parallel=False, fastmath=_FAST, cache=True)(_loss_grad_py)
+# numba's on-disk cache keys a compiled function by its name, line and signature, not by the
+# parallel flag: compiled from the same function, whichever of the two kernels is compiled first
+# is loaded for both in later processes (the serial code then ran as the "parallel" kernel). So
+# the serial kernel is compiled from a renamed copy of the function.
+_loss_grad_serial_py = types.FunctionType(
+    _loss_grad_py.__code__.replace(co_name="_loss_grad_serial_py", co_qualname="_loss_grad_serial_py"),
+    _loss_grad_py.__globals__, "_loss_grad_serial_py",
+)
+_loss_grad_serial = numba.njit(parallel=False, fastmath=_FAST, cache=True)(_loss_grad_serial_py)
 _PARALLEL_MIN = 2_000_000  # entries of X
 
 
