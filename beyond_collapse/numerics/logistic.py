@@ -17,8 +17,8 @@ everything else, so the solver minimises the number of passes:
    computing x_i . w and the gradient together). The step is preconditioned L-BFGS: the two-loop
    recursion over the last 8 steps with, as initial matrix, the Hessian X^T D X estimated on a
    strided subsample of n_sub = max(floor, min(1e5, 8N/d)) rows, floor = 20d, or 4e9/d^2
-   (4d at d = 1000) where 20d rows would cost more than ~two passes (BLAS syrk in 4096-row
-   blocks, float32, no N x d temporary), computed once per subsample size. The
+   rows (4d at d = 1000) where 20d rows would take more than 4e9 multiply-adds (BLAS syrk in
+   4096-row blocks, float32, no N x d temporary), computed once per subsample size. The
    subsample's relative error ~ sqrt(d / n_sub) would set a linear rate; the L-BFGS pairs
    correct it along the directions already explored (about 1.5 digits per pass at N = 1e6,
    d = 100, about 1 at N = 2e5, d = 1000). When the subsample is the whole data set (small N)
