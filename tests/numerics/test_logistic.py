@@ -150,3 +150,20 @@ def test_d300_strided_quasi_newton_matches_scipy(lam, weighted, monkeypatch):
         w_ref = w_ref - np.linalg.solve(H, _gradient(w_ref, X, y, q, lam))
     assert np.linalg.norm(_gradient(w_ref, X, y, q, lam)) <= 1e-12
     np.testing.assert_allclose(w, w_ref, rtol=0, atol=2e-10 / lam + 1e-12)
+
+
+def test_serial_and_parallel_kernels_agree_and_cache_apart():
+    # Both kernels sum in the same fixed chunk order, so they agree to the last bit; they must be
+    # compiled from functions with different names, or numba's on-disk cache (keyed by name,
+    # line and signature, not by the parallel flag) serves one's machine code for both.
+    from beyond_collapse.numerics import logistic
+
+    X, y = _mixture(3001, 40, 0.3, seed=12)
+    q = np.random.default_rng(3).uniform(0.0, 2.0, 3001)
+    w = np.random.default_rng(4).standard_normal(40) * 0.3
+    f_s, g_s = logistic._loss_grad_serial(X, y, q, True, w, True)
+    f_p, g_p = logistic._loss_grad_parallel(X, y, q, True, w, True)
+    assert f_s == f_p and np.array_equal(g_s, g_p)
+    np.testing.assert_allclose(f_s / 3001, _objective(w, X, y, q, 0.0), rtol=1e-12)
+    np.testing.assert_allclose(g_s / 3001, _gradient(w, X, y, q, 0.0), rtol=0, atol=1e-14)
+    assert logistic._loss_grad_serial.py_func.__qualname__ != logistic._loss_grad_parallel.py_func.__qualname__
