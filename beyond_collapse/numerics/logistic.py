@@ -41,13 +41,9 @@ import numba
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 from scipy.linalg.blas import dsyrk, ssyrk
+from threadpoolctl import threadpool_limits
 
 from beyond_collapse._validation import as_float_array, check_positive, check_probability
-
-try:  # optional (installed with scikit-learn): without it BLAS keeps its default thread count
-    from threadpoolctl import threadpool_limits
-except ImportError:  # pragma: no cover
-    threadpool_limits = None
 
 _NCHUNKS = 64  # fixed chunk count: the summation order, hence the result, does not depend on threads
 _HESS_BLOCK = 4096  # rows per syrk block: keeps the temporary small (block x d)
@@ -196,7 +192,7 @@ def _subsample_stride(n: int, d: int) -> int:
 
 
 def _one_blas_thread(d: int):
-    """Context running BLAS on one thread where d >= _ONE_THREAD_D (no-op without threadpoolctl).
+    """Context running BLAS on one thread where d >= _ONE_THREAD_D.
 
     The Hessian (syrk in 4096-row blocks) and its 1000 x 1000 Cholesky factorization synchronise
     BLAS threads many times per call; on a machine with more runnable threads than cores each
@@ -205,7 +201,7 @@ def _one_blas_thread(d: int):
     N = 2e5, d = 1000, 1.3-1.5 s against 0.73 s. One thread also makes the result independent
     of the BLAS thread count. On a quiet machine it costs at most a factor 2 on the Hessian.
     """
-    if threadpool_limits is None or d < _ONE_THREAD_D:
+    if d < _ONE_THREAD_D:
         return contextlib.nullcontext()
     return threadpool_limits(1, user_api="blas")
 
