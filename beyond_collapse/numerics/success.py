@@ -341,6 +341,16 @@ def _nb_tail_table(lo, hi, q, log_seed, success, forward):
 
 
 @numba.njit(cache=True)
+def _add_log_term(ref, acc, t):
+    """Add exp(t) to the running sum exp(ref) * acc, rescaling so that acc stays near 1."""
+    if t == -np.inf:
+        return ref, acc
+    if t > ref:
+        return t, acc * math.exp(ref - t) + 1.0
+    return ref, acc + math.exp(t - ref)
+
+
+@numba.njit(cache=True)
 def _nb_weighted_logsum(n, s, tab, offset, lo, hi, floor_thresh, drop):
     """log sum_{K=lo..hi} P(Bin(n, s) = K) exp(tab[K - offset]), walking out from the mode.
 
@@ -358,13 +368,8 @@ def _nb_weighted_logsum(n, s, tab, offset, lo, hi, floor_thresh, drop):
             if lp < max(floor_thresh, best - drop):
                 break
             t = lp + tab[k - offset]
-            if t > -np.inf:
-                if t > ref:
-                    acc = acc * math.exp(ref - t) + 1.0
-                    ref = t
-                else:
-                    acc += math.exp(t - ref)
-                best = max(best, t)
+            ref, acc = _add_log_term(ref, acc, t)
+            best = max(best, t)
             k += direction
     return ref + math.log(acc) if acc > 0.0 else -np.inf
 
@@ -399,15 +404,10 @@ def _nb_walk_inner(n, u, a0, start, drop):
                 lp += math.log((m + 1.0) / (n - m)) - odds
             step += 1
             t = lp + a0[m]
-            if t > -np.inf:
-                if t > ref:
-                    acc = acc * math.exp(ref - t) + 1.0
-                    ref = t
-                else:
-                    acc += math.exp(t - ref)
-                if t > best:
-                    best = t
-                    arg = m
+            ref, acc = _add_log_term(ref, acc, t)
+            if t > best:
+                best = t
+                arg = m
             if best > -np.inf and t < best - drop:
                 below += 1
                 if below == 2:
@@ -441,13 +441,8 @@ def _nb_joint(n, s1, u, a1, a0, drop):
             if pre > -np.inf:
                 inner, peak = _nb_walk_inner(n - m1, u, a0, peak, drop)
                 t = pre + inner
-            if t > -np.inf:
-                if t > ref:
-                    acc = acc * math.exp(ref - t) + 1.0
-                    ref = t
-                else:
-                    acc += math.exp(t - ref)
-                best = max(best, t)
+            ref, acc = _add_log_term(ref, acc, t)
+            best = max(best, t)
             if best > -np.inf and t < best - drop:
                 below += 1
                 if below == 2:
