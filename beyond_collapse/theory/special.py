@@ -37,7 +37,7 @@ Plackett's identity on grids of h, k up to |30| and rho up to 1 - 1e-9; a positi
 quadrature table for rho in [-(1 - 1e-12), -0.3]; 400-digit values in far negative-rho tails;
 a table near rho = +-1 and of strong cancellation at moderate negative rho (two mpmath recipes
 agreeing to 1e-15); a corner-quadrature table within 1e-5 of rho = -1 (where an earlier version
-erred by up to 5e-12); Sheppard's orthant formula up to rho = -1 + 2^-40; and the rho = +-1 limits.
+erred by up to 2e-11); Sheppard's orthant formula up to rho = -1 + 2^-40; and the rho = +-1 limits.
 
 The kernels below assume validated input (the public functions check it) and do no checking.
 """
@@ -414,7 +414,8 @@ def _corner_laguerre(hk, r, a2, y0, rule):
     """int_0^A exp(-b^2 / 2x^2 + y0) exp(hk / (1 + r) - hk / (1 + sqrt(1 - x^2))) / sqrt(1 - x^2) dx
     with y = b^2 / 2x^2 - y0 (y0 = b^2 / 2A^2): Gauss-Laguerre in y. In u = y0 / (y + y0) the
     integrand is A u^(3/2) / (2 y0) times a factor smooth in u, whose nearest singularity in y is at
-    -y0 r^2: for y0 >= 18 and r >= 0.925 that is >= 15 away, where 20 and 32 nodes converge."""
+    -y0 r^2: for y0 >= 18 and r >= 0.925 that is >= 15 away, where 20 and 32 nodes converge (for
+    smaller r, as in the negative-rho split, the caller's error test decides)."""
     a = math.sqrt(a2)
     total = 0.0
     for i in range(_LAG_START[rule], _LAG_START[rule] + _LAG_N[rule]):
@@ -558,7 +559,7 @@ def _bvn_scalar(h, k, rho):
         return _phi(h) * _phi(k)
     base = _phi(h) * _phi(k)
     if rho > 0.0:
-        if rho > 0.925:
+        if rho > _FAST_MAX_R:
             # Near rho = 1 Plackett's integral from 0 needs the adaptive rule; from 1 down it
             # subtracts, so it is taken only when that costs at most 3 bits.
             top = _phi(min(h, k))
@@ -569,7 +570,7 @@ def _bvn_scalar(h, k, rho):
             if res >= 0.125 * top and err <= 2e-14 * res:
                 return res
         return base + _plackett(h, k, math.acos(rho), 0.5 * math.pi, 0.5 * _RTOL * base)
-    if rho >= -0.925:
+    if rho >= -_FAST_MAX_R:
         fast = _plackett_gl(h, k, 0.5 * math.pi, math.acos(rho))
         if fast >= 0.0:
             res = base - fast
@@ -592,17 +593,9 @@ def _bvn_scalar(h, k, rho):
     res = low + j + rest if rest >= 0.0 else math.nan
     if err <= 2e-14 * res:
         return res
-    if rho >= -0.925:
+    if rho >= -_FAST_MAX_R:
         res = base - _plackett(h, k, 0.5 * math.pi, math.acos(rho), 0.05 * _RTOL * base)
         if res >= 0.125 * base and base > 1e-290:
-            return res
-    # Phi2(h, k; rho) = Phi(h) - Phi2(h, -k; -rho): usable when it cancels at most 3 bits.
-    lo, hi = (h, k) if h <= k else (k, h)
-    p_lo = _phi(lo)
-    if p_lo > 1e-290:
-        res = p_lo - (_phi(lo) * _phi(-hi)
-                      + _plackett(lo, -hi, math.acos(-rho), 0.5 * math.pi, 0.05 * _RTOL * p_lo))
-        if res >= 0.125 * p_lo:
             return res
     sigma = math.sqrt((1.0 - rho) * (1.0 + rho))
     # Integrate over the variable with the smaller upper limit: its range holds all the mass.
