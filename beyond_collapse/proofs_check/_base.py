@@ -5,7 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-STATUSES = ("verified", "erratum", "not checkable")
+STATUSES = ("verified", "erratum", "unproved", "erratum by inspection", "by construction", "not checkable")
+# What each status claims, and whether its check can come out otherwise (the report prints this legend).
+STATUS_MEANINGS = {
+    "verified": "the statement agrees with a computation independent of the code under test (simulation, exact "
+                "enumeration, actual fits, mpmath, an independently derived system); the check can fail",
+    "erratum": "the printed form disagrees with such an independent computation, which also shows the corrected "
+               "form; the check can come out 'verified'",
+    "unproved": "the paper states it without a proof; the numerical evidence agrees (the check can fail)",
+    "erratum by inspection": "the printed form is wrong on its face (e.g. a 'rate' that is always >= 1, a rule "
+                             "that multiplies by a 0/1 label); the check only restates that reading and cannot "
+                             "come out otherwise",
+    "by construction": "true by how the statement or the code is defined (a definition, or the package compared "
+                       "with itself); it cannot fail and is not evidence about the paper",
+    "not checkable": "a definition or a qualitative remark; the reason is given",
+}
+# Statuses whose check cannot come out any other way: counted apart from the evidence-backed ones.
+NOT_EVIDENCE = ("erratum by inspection", "by construction", "not checkable")
 METHODS = ("symbolic", "numeric-hypothesis", "simulation", "exact", "none")
 
 
@@ -13,8 +29,8 @@ METHODS = ("symbolic", "numeric-hypothesis", "simulation", "exact", "none")
 class Claim:
     """One checkable statement of the paper.
 
-    ``expected`` is the status recorded in the registry; ``check()`` recomputes it and returns
-    ``(status, evidence)``. For a printed formula that is wrong, ``expected`` is ``"erratum"`` and
+    ``expected`` is the status recorded in the registry (one of ``STATUSES``, meanings in
+    ``STATUS_MEANINGS``); ``check()`` recomputes it and returns ``(status, evidence)``. For a printed formula that is wrong, ``expected`` is ``"erratum"`` and
     the check shows that the printed form fails where the derived one holds; the corrected form is
     a separate claim with ``expected == "verified"``. ``reason`` says why a claim is not checkable.
     """
@@ -52,9 +68,24 @@ def not_checkable(id: str, statement: str, source: str, reason: str) -> None:
     claim(id, statement, source, "none", "not checkable", reason)(lambda: ("not checkable", reason))
 
 
-def verdict(ok: bool, evidence: str, *, if_false: str = "failed") -> tuple[str, str]:
-    """``("verified", evidence)`` when ``ok``, else ``(if_false, evidence)``."""
-    return ("verified" if ok else if_false), evidence
+def verdict(ok: bool, evidence: str, *, if_true: str = "verified", if_false: str = "failed") -> tuple[str, str]:
+    """``(if_true, evidence)`` when ``ok``, else ``(if_false, evidence)``."""
+    return (if_true if ok else if_false), evidence
+
+
+def status_counts(statuses) -> str:
+    """``"54 verified, 16 erratum, ...; 7 cannot fail (...)"``: evidence-backed statuses first, in
+    ``STATUSES`` order, then the ones whose check cannot come out otherwise, counted apart."""
+    counts: dict[str, int] = {}
+    for s in statuses:
+        counts[s] = counts.get(s, 0) + 1
+    order = [s for s in STATUSES if s in counts] + sorted(s for s in counts if s not in STATUSES)
+    backed = [f"{counts[s]} {s}" for s in order if s not in NOT_EVIDENCE]
+    fixed = [f"{counts[s]} {s}" for s in order if s in NOT_EVIDENCE]
+    out = ", ".join(backed)
+    if fixed:
+        out += f"; not evidence (cannot fail): {', '.join(fixed)}"
+    return out
 
 
 def hypothesis_settings(max_examples: int = 25):

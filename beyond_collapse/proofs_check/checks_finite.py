@@ -281,3 +281,35 @@ def _():
             ok &= acc > 0.99 if p < star else acc < 0.01
             rows.append(f"(phi, psi, p*)=({phi}, {psi}, {star:.2f}) p={p}: {acc:.3f}")
     return verdict(ok, f"d={d}, N={N}, |mu|={mu_norm}, lambda={lam}, exact test accuracy vs Bayes: " + "; ".join(rows))
+
+
+@claim("T3.2-fits-probability", "Thm. 3.2 / D.3 'with probability 1 - o(1)', on actual fits: the fraction of "
+       "independent data sets on which ridge-logistic regression is (nearly) 100% accurate below p* and (nearly) 0% "
+       "above p* grows to 1 with N", "Sec. 3.3, Thm. 3.2; App. D.5, Thm. D.3", "simulation")
+def _():
+    from beyond_collapse.numerics.bayes import accuracy_vs_bayes
+    from beyond_collapse.numerics.logistic import fit_ridge_logistic
+    from beyond_collapse.numerics.samplers import flip_labels, mixture_mean, rlhf_prune, sample_gaussian_mixture
+    from beyond_collapse.theory import breakdown_point
+
+    d, mu_norm, lam, phi, psi, seeds, Ns = 20, 0.5, 1e-2, 0.9, 0.3, 20, (100, 1000, 10_000)
+    star = breakdown_point(phi, psi)  # 0.75
+    rows, ok = [], True
+    for p, below in ((star - 0.1, True), (star + 0.1, False)):
+        fractions = []
+        for N in Ns:
+            hits = 0
+            for seed in range(seeds):
+                rng = np.random.default_rng([33, seed, N])
+                X, y = sample_gaussian_mixture(N, d=d, mu_norm=mu_norm, rng=rng)
+                ys = flip_labels(y, p, rng=rng)
+                q = rlhf_prune(y, ys, phi=phi, psi=psi, rng=rng)
+                w = _single_threaded(fit_ridge_logistic, X, ys.astype(float), lam, weights=q.astype(float), tol=1e-8)
+                acc = float(accuracy_vs_bayes(w, mu=mixture_mean(d, mu_norm)))
+                hits += acc > 0.95 if below else acc < 0.05
+            fractions.append(hits / seeds)
+        ok &= all(x <= y for x, y in zip(fractions, fractions[1:])) and fractions[-1] == 1.0 and fractions[0] < 1.0
+        rows.append(f"p = {p:.2f} ({'below' if below else 'above'} p* = {star:.2f}): fraction of {seeds} data sets with "
+                    f"accuracy {'> 95%' if below else '< 5%'} at N = {Ns}: {', '.join(f'{f:.2f}' for f in fractions)}")
+    return verdict(ok, f"d={d}, |mu|={mu_norm}, lambda={lam}, phi={phi}, psi={psi}, accuracy vs Bayes in closed form: "
+                   + "; ".join(rows))

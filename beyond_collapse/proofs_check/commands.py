@@ -7,6 +7,7 @@ import sys
 
 
 def _check(args) -> int:
+    from beyond_collapse.proofs_check._base import status_counts
     from beyond_collapse.proofs_check.registry import format_table, run_claims
 
     results = run_claims(args.claim or None, progress=not args.json and sys.stderr.isatty())
@@ -15,11 +16,8 @@ def _check(args) -> int:
     else:
         print(format_table(results))
         bad = [r for r in results if not r.ok]
-        counts = {}
-        for r in results:
-            counts[r.status] = counts.get(r.status, 0) + 1
-        summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
-        print(f"\n{len(results)} claims: {summary}; {len(bad)} differ from the recorded status"
+        summary = status_counts(r.status for r in results)
+        print(f"\n{len(results)} claims: {summary}. {len(bad)} differ from the recorded status"
               + (": " + ", ".join(r.claim.id for r in bad) if bad else ""))
     return 0 if all(r.ok for r in results) else 1
 

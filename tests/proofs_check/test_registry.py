@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from beyond_collapse.proofs_check._base import METHODS, STATUSES
+from beyond_collapse.proofs_check._base import METHODS, NOT_EVIDENCE, STATUS_MEANINGS, STATUSES, status_counts
 from beyond_collapse.proofs_check.registry import CLAIMS, format_table, get_claim, run_claims
 
 ERRATA = Path(__file__).resolve().parents[2] / "docs" / "ERRATA.md"
@@ -55,6 +55,27 @@ def test_each_printed_erratum_is_recorded_in_errata_md():
     assert not missing
 
 
+def test_status_vocabulary_and_summary_count_non_evidence_apart():
+    assert set(STATUS_MEANINGS) == set(STATUSES) and set(NOT_EVIDENCE) <= set(STATUSES)
+    line = status_counts(["verified", "verified", "erratum", "by construction", "erratum by inspection", "unproved"])
+    assert line == ("2 verified, 1 erratum, 1 unproved; not evidence (cannot fail): 1 erratum by inspection, "
+                    "1 by construction")
+    assert status_counts(["verified"]) == "1 verified"
+
+
+def test_claims_the_review_found_circular_have_honest_statuses_or_new_references():
+    """Issue 15: these statuses could not come out otherwise; each is now either labelled so or checked against
+    an independent computation (the evidence names it)."""
+    by_id = {c.id: c for c in CLAIMS}
+    assert by_id["S3.2-eq5-printed"].expected == "erratum by inspection"
+    assert by_id["E.49-prose"].expected == "erratum by inspection"
+    assert by_id["D.3-zero-half"].expected == "unproved"
+    (r,) = run_claims(["D.3-bounds"])
+    assert r.status == "verified" and "brentq" in r.evidence
+    for new in ("D.5-remark", "S3.4-moderate-ratio", "T3.2-fits-probability", "S3.4-decoupling"):
+        assert by_id[new].expected == "verified" and by_id[new].method != "none"
+
+
 def test_unknown_claim_is_a_value_error_listing_ids():
     with pytest.raises(ValueError, match="E.43-printed"):
         get_claim("E.99")
@@ -93,7 +114,8 @@ def test_cli_check_nonzero_when_a_status_differs(monkeypatch, capsys):
     flipped = type(claim)(claim.id, claim.statement, claim.source, claim.method, "verified", claim.check)
     monkeypatch.setattr(registry, "CLAIMS", tuple(flipped if c.id == claim.id else c for c in registry.CLAIMS))
     assert main(["check", "--claim", "E.43-printed"]) == 1
-    assert "1 differ from the recorded status: E.43-printed" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1 differ from the recorded status: E.43-printed" in out and "1 claims: 1 erratum." in out
 
 
 def test_cli_derivations_writes_the_document(tmp_path, capsys):
