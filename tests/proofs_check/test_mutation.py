@@ -1,0 +1,63 @@
+"""The mutation-testing script (``make mutation``): its edits apply, and a mutant is caught by the registry.
+
+The full run (every mutation, each in a fresh interpreter) takes minutes and stays out of ``make test``;
+these tests are the fast part: the mutation list matches the source, and two representative slips are
+killed -- one in-process (a monkeypatched closed form), one through the script's own subprocess path.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from beyond_collapse.proofs_check import mutation
+from beyond_collapse.proofs_check.registry import CLAIMS, run_claims
+
+
+def test_every_mutation_applies_exactly_once_and_runs_existing_claims():
+    ids = [m.id for m in mutation.MUTATIONS]
+    assert len(ids) == len(set(ids)) and len(ids) >= 30
+    known = {c.id for c in CLAIMS}
+    for m in mutation.MUTATIONS:
+        text = (mutation.PACKAGE / m.file).read_text()
+        assert text.count(m.old) == 1, m.id
+        assert m.new != m.old and m.file in mutation.CLAIMS_BY_FILE
+    for claims in mutation.CLAIMS_BY_FILE.values():
+        assert set(claims) <= known
+
+
+def test_apply_rejects_an_edit_that_does_not_match(tmp_path):
+    m = mutation.Mutation("x", "theory/rlhf.py", "no such text", "y", "nothing")
+    (tmp_path / "beyond_collapse" / "theory").mkdir(parents=True)
+    (tmp_path / "beyond_collapse" / "theory" / "rlhf.py").write_text("p = 1\n")
+    with pytest.raises(ValueError, match="exactly one occurrence"):
+        mutation.apply(m, tmp_path)
+
+
+def test_eq_19_with_minus_t_is_caught_in_process(monkeypatch):
+    """The pminus-t-for-minus-t slip (p-*(t) computed with -t, i.e. p-* and p+* exchanged), applied by
+    monkeypatching: D.3-bounds (roots found by brentq on the kept probabilities) must stop reporting 'verified'."""
+    import beyond_collapse.theory as theory
+
+    (before,) = run_claims(["D.3-bounds"])
+    assert before.status == "verified"
+    real = theory.breakdown_bounds
+
+    def mutated(phi, psi, t):
+        lo, hi = real(phi, psi, t)
+        return hi, lo
+
+    monkeypatch.setattr(theory, "breakdown_bounds", mutated)
+    (after,) = run_claims(["D.3-bounds"])
+    assert after.status == "failed", after.evidence
+
+
+@pytest.mark.skipif(not os.environ.get("BEYOND_COLLAPSE_MUTATION"),
+                    reason="a fresh interpreter and numba compilation: ~1 min; set BEYOND_COLLAPSE_MUTATION=1 "
+                           "(make mutation runs the full list)")
+def test_the_script_kills_a_mutant_in_a_fresh_interpreter(tmp_path):
+    """One mutation through ``run_mutation`` (copy, edit, ``beyond-collapse check`` in a subprocess)."""
+    m = next(m for m in mutation.MUTATIONS if m.id == "eq14-missing-half")
+    r = mutation.run_mutation(m, tmp_path)
+    assert r["killed"], r
