@@ -61,3 +61,19 @@ def test_the_script_kills_a_mutant_in_a_fresh_interpreter(tmp_path):
     m = next(m for m in mutation.MUTATIONS if m.id == "eq14-missing-half")
     r = mutation.run_mutation(m, tmp_path)
     assert r["killed"], r
+
+
+def test_limit_accuracy_tie_slip_is_caught_in_process(monkeypatch):
+    """limit-acc-tie (accuracy 1 instead of 1/2 at p = p*) survived the first mutation run; T3.2-limit-accuracy
+    now compares the tie with exact binomials and must fail on it."""
+    import numpy as np
+
+    import beyond_collapse.theory as theory
+
+    def mutated(p, phi, psi):
+        bad, good = np.asarray(p) * psi, (1 - np.asarray(p)) * phi
+        return float(np.where(bad <= good, 1.0, 0.0))
+
+    monkeypatch.setattr(theory, "limit_accuracy", mutated)
+    (r,) = run_claims(["T3.2-limit-accuracy"])
+    assert r.status == "failed", r.evidence
