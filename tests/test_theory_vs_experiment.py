@@ -15,7 +15,7 @@ import pytest
 from scipy import stats
 
 from beyond_collapse.cli import main
-from beyond_collapse.empirics.eigen.data import sample_examples
+from beyond_collapse.empirics.eigen.selection import decoded_errors, keep_bits, save_decisions
 from beyond_collapse.empirics.eigen.tokenizer import EOS, PAD, p1000_triplets
 from beyond_collapse.numerics.phase import count_table
 from beyond_collapse.report import ReportContext
@@ -39,23 +39,33 @@ def _pred(errors) -> np.ndarray:
 
 
 def _eigen_inputs():
+    """A hand-made eigen run: results in the pipeline's format and the decisions its selection rules make."""
     eig = np.tile([5.0, -3.0], (20, 1))
     greedy = np.concatenate([_ids(_pred([0.01] * 3 + [0.03] * 3 + [0.08] * 2)), _malformed(2, 2),
                              _ids(_pred([0.01] * 5 + [0.08] * 5))])[:, None, :]  # (20, 1, 7)
     beam0 = np.concatenate([_ids(_pred([0.03] * 4 + [0.08] * 4)), _malformed(2, 2)])
     beam1 = np.concatenate([_ids(_pred([0.01] * 4 + [0.03] * 4)), _malformed(2, 2)])
     beams = np.stack([beam0, beam1], axis=1)  # (10, 2, 7)
+    err1, err2 = decoded_errors(greedy, eig), decoded_errors(beams, eig[:10])
+    decisions = {"none_x1": (err1[:10], keep_bits(err1[:10], "none")),
+                 "data_5pct_x1": (err1[:10], keep_bits(err1[:10], "data", 0.05)),
+                 "label_b2_x1": (err2, keep_bits(err2, "label")),
+                 "data_2pct_x2": (err1, keep_bits(err1, "data", 0.02))}
+    decisions = {k: {"errors": e, "kept": kept} for k, (e, kept) in decisions.items()}
+    spec = lambda sel, beam, mult, tau, size: {"selection": sel, "beam": beam, "multiple": mult, "tau": tau,
+                                               "roles": ["table2"], "size": size}
+    seeds = lambda *accs: {"seeds": [{"5%": a, "2%": a / 2} for a in accs],
+                           "mean": {"5%": float(np.mean(accs)), "2%": float(np.mean(accs)) / 2}}
     results = {
         "profile": "quick", "seed": 0, "complete": True,
-        "profile_config": {"n_prompts": 10, "select_tau": 0.05, "taus": [0.05, 0.02], "table3": [[0.02, 2]],
-                           "model": {"n": 2}},
+        "profile_config": {"n_train": 10, "select_tau": 0.05, "taus": [0.05, 0.02]},
         "generator": {"test": {"accuracy": {"5%": 0.5, "2%": 0.2}, "n": 100}},
-        "datasets": {"no_selection": {"size": 10, "beam": 1}, "data_selection": {"size": 6, "beam": 1},
-                     "label_selection_beam2": {"size": 8, "beam": 2}, "data_selection_2%_x2": {"size": 8, "beam": 1}},
-        "table2": {"no_selection": {"best": {"5%": 0.3, "2%": 0.1}}, "data_selection": {"best": {"5%": 0.7, "2%": 0.25}},
-                   "label_selection_beam2": {"best": {"5%": 0.5, "2%": 0.2}}, "data_selection_2%_x2": {"best": None}},
+        "datasets": {"none_x1": spec("none", 1, 1, None, 10), "data_5pct_x1": spec("data", 1, 1, 0.05, 6),
+                     "label_b2_x1": spec("label", 2, 1, None, 8), "data_2pct_x2": spec("data", 1, 2, 0.02, 8)},
+        "trained": {"none_x1": seeds(0.3, 0.3), "data_5pct_x1": seeds(0.68, 0.72), "label_b2_x1": seeds(0.5, 0.5),
+                    "data_2pct_x2": {"seeds": []}},
     }
-    return results, {1: greedy, 2: beams}, eig
+    return results, decisions
 
 
 def _counts(ck, cd, wk, wd):
@@ -63,38 +73,44 @@ def _counts(ck, cd, wk, wd):
 
 
 def test_eigen_export_counts_by_hand():
-    results, pools, eig = _eigen_inputs()
-    doc = eigen_export(results, pools, eig)
+    results, decisions = _eigen_inputs()
+    doc = eigen_export(results, decisions)
     got = {(r["dataset"], r["reference"]): r["counts"] for r in doc["rows"]}
     # worked out from the constructed errors: greedy 0.01 x3, 0.03 x3, 0.08 x2, malformed x2 (first 10 prompts)
-    assert got["no_selection", "5%"] == _counts(6, 0, 4, 0)
-    assert got["no_selection", "2%"] == _counts(3, 0, 7, 0)
-    assert got["data_selection", "5%"] == _counts(6, 0, 0, 4)
-    assert got["data_selection", "2%"] == _counts(3, 0, 3, 4)
+    assert got["none_x1", "5%"] == _counts(6, 0, 4, 0)
+    assert got["none_x1", "2%"] == _counts(3, 0, 7, 0)
+    assert got["data_5pct_x1", "5%"] == _counts(6, 0, 0, 4)
+    assert got["data_5pct_x1", "2%"] == _counts(3, 0, 3, 4)
     # beams: (0.03, 0.01) x4, (0.08, 0.03) x4, both malformed x2; the closest beam is kept when well formed
-    assert got["label_selection_beam2", "2%"] == _counts(4, 0, 4, 12)  # 20 candidates
-    assert got["label_selection_beam2", "5%"] == _counts(8, 4, 0, 8)
+    assert got["label_b2_x1", "2%"] == _counts(4, 0, 4, 12)  # 20 candidates
+    assert got["label_b2_x1", "5%"] == _counts(8, 4, 0, 8)
     # Table 3 row: 20 greedy labels, kept within 2%: 0.01 x3 and x5
-    assert got["data_selection_2%_x2", "2%"] == _counts(8, 0, 0, 12)
-    assert got["data_selection_2%_x2", "5%"] == _counts(8, 3, 0, 9)
+    assert got["data_2pct_x2", "2%"] == _counts(8, 0, 0, 12)
+    assert got["data_2pct_x2", "5%"] == _counts(8, 3, 0, 9)
     obs = {(r["dataset"], r["reference"]): r["observed"] for r in doc["rows"]}
-    o = obs["data_selection", "5%"]["generator"]
+    o = obs["data_5pct_x1", "5%"]["generator"]
     assert o["difference"] == pytest.approx(0.7 - 0.5)
-    assert o["se"] == pytest.approx(math.sqrt((0.7 * 0.3 + 0.5 * 0.5) / 100))
-    assert obs["data_selection_2%_x2", "5%"] == {}  # not trained: no observed outcome
+    # 95% half-width: t(0.975, 1) * sd / sqrt(2) with sd = 0.02 * sqrt(2), and the generator's binomial error
+    half = math.hypot(stats.t.ppf(0.975, 1) * 0.02, 1.96 * math.sqrt(0.5 * 0.5 / 100))
+    assert o["se"] == pytest.approx(half / 1.96)
+    assert obs["data_2pct_x2", "5%"] == {}  # not trained: no observed outcome
+    assert {r["title"] for r in doc["rows"]} >= {"Label selection, beam 2, 1x N0", "Data selection 2%, 2x N0"}
 
 
 def test_eigen_export_refuses_mismatched_runs():
-    results, pools, eig = _eigen_inputs()
-    results["datasets"]["data_selection"]["size"] = 7
+    results, decisions = _eigen_inputs()
+    results["datasets"]["data_5pct_x1"]["size"] = 7
     with pytest.raises(ValueError, match="different runs"):
-        eigen_export(results, pools, eig)
-    results["datasets"]["data_selection"]["size"] = 6
-    results["datasets"]["data_selection"]["label_accuracy"] = {"2%": 0.5, "5%": 1.0}  # true: 3/6 and 6/6
-    eigen_export(results, pools, eig)
-    results["datasets"]["data_selection"]["label_accuracy"] = {"2%": 0.6}
+        eigen_export(results, decisions)
+    results["datasets"]["data_5pct_x1"]["size"] = 6
+    results["datasets"]["data_5pct_x1"]["label_accuracy"] = {"2%": 0.5, "5%": 1.0}  # true: 3/6 and 6/6
+    eigen_export(results, decisions)
+    results["datasets"]["data_5pct_x1"]["label_accuracy"] = {"2%": 0.6}
     with pytest.raises(ValueError, match="recorded 0.6"):
-        eigen_export(results, pools, eig)
+        eigen_export(results, decisions)
+    del decisions["none_x1"]
+    with pytest.raises(ValueError, match="no saved decisions"):
+        eigen_export(results, decisions)
 
 
 def _summ_inputs():
@@ -142,8 +158,8 @@ def test_summarization_export_counts_outcomes_and_correlations():
 def _write_docs(tmp_path):
     folder = tmp_path / "docs" / section.NAME
     folder.mkdir(parents=True)
-    results, pools, eig = _eigen_inputs()
-    (folder / "eigen_quick.json").write_text(json.dumps(eigen_export(results, pools, eig)))
+    results, decisions = _eigen_inputs()
+    (folder / "eigen_quick.json").write_text(json.dumps(eigen_export(results, decisions)))
     results, scores = _summ_inputs()
     (folder / "summarization_quick.json").write_text(json.dumps(summarization_export(results, scores)))
     return tmp_path / "docs"
@@ -161,7 +177,7 @@ def test_section_builds_from_committed_counts(tmp_path):
     line = next(l for l in md.splitlines() if l.startswith("| oracle 25.0% | ROUGE-1 > 0.450"))
     assert "| 0.000 [0.000, 0.602] |" in line  # psi = 0/4: Clopper-Pearson upper bound 1 - 0.025^(1/4)
     assert abs(1 - 0.025 ** 0.25 - 0.602) < 5e-4
-    assert "| data selection | error < 2% | 10 | 0.700 [" in md
+    assert "| Data selection 5%, 1x N0 | error < 2% | 10 | 0.700 [" in md
     assert "No committed counts" not in md
 
 
@@ -180,9 +196,11 @@ def test_known_phi_psi_are_covered_and_side_and_disagreement_are_reported():
     correct = rng.random(n) >= 0.3
     kept = np.where(correct, rng.random(n) < 0.6, rng.random(n) < 0.2)
     doc = {"rows": [
-        {"dataset": "data_selection", "reference": "2%", "counts": count_table(correct, kept),
+        {"dataset": "data_5pct_x5", "title": "data selection", "selection": "data", "reference": "2%",
+         "counts": count_table(correct, kept),
          "observed": {"generator": {"value": 0.4, "baseline": 0.5, "difference": -0.1, "se": 0.01, "metric": "acc"}}},
-        {"dataset": "no_selection", "reference": "2%", "counts": count_table(correct, np.ones(n, bool)),
+        {"dataset": "none_x5", "title": "no selection", "selection": "none", "reference": "2%",
+         "counts": count_table(correct, np.ones(n, bool)),
          "observed": {"generator": {"value": 0.6, "baseline": 0.5, "difference": 0.1, "se": 0.01, "metric": "acc"}}},
     ]}
     rows = section.evaluate_rows(doc)
@@ -196,23 +214,22 @@ def test_known_phi_psi_are_covered_and_side_and_disagreement_are_reported():
     assert "data selection" in text and "**worse**" in text and "no selection" not in text
 
 
-def test_cli_export_eigen_regenerates_prompts_and_stays_torch_free(tmp_path):
-    """``phase export eigen`` through the CLI on a fake run whose labels are exact for 4 of 6 prompts."""
-    eig = sample_examples(2, 6, 5, "prompts").eig
-    pred = np.concatenate([eig[:4], 1.5 * eig[4:]])  # P1000 rounding: error < 0.5%; the last two: 50%
-    pools = tmp_path / "runs"
-    pools.mkdir()
-    np.savez_compressed(pools / "pool_beam1.npz", ids=_ids(pred)[:, None, :].astype(np.int16),
-                        scores=np.zeros((6, 1), np.float32))
+def test_cli_export_eigen_reads_saved_decisions_and_stays_torch_free(tmp_path):
+    """``phase export eigen`` through the CLI reads the decisions file a run saved, without torch."""
+    err = np.array([[0.001], [0.002], [0.003], [0.004], [0.5], [np.inf]])
+    runs = tmp_path / "runs" / "quick" / "eigen"
+    runs.mkdir(parents=True)
+    save_decisions(runs / "decisions_data_5pct_x1.npz", err, keep_bits(err, "data", 0.05), [0.05])
     results = {"profile": "quick", "seed": 5, "complete": True,
-               "profile_config": {"n_prompts": 6, "select_tau": 0.05, "taus": [0.05], "table3": [], "model": {"n": 2}},
+               "profile_config": {"n_train": 6, "select_tau": 0.05, "taus": [0.05]},
                "generator": {"test": {"accuracy": {"5%": 0.5}, "n": 50}},
-               "datasets": {"data_selection": {"size": 4, "beam": 1}},
-               "table2": {"data_selection": {"best": {"5%": 0.6}}}}
+               "datasets": {"data_5pct_x1": {"selection": "data", "beam": 1, "multiple": 1, "tau": 0.05, "size": 4,
+                                             "decisions": "decisions_data_5pct_x1.npz"}},
+               "trained": {"data_5pct_x1": {"seeds": [{"5%": 0.6}], "mean": {"5%": 0.6}}}}
     (tmp_path / "results.json").write_text(json.dumps(results))
     code = ("import sys, json\nfrom beyond_collapse.cli import main\n"
             f"rc = main(['phase', 'export', 'eigen', '--profile', 'quick', '--results', {str(tmp_path / 'results.json')!r}, "
-            f"'--pools', {str(pools)!r}, '--out', {str(tmp_path / 'out')!r}])\n"
+            f"'--runs-dir', {str(tmp_path / 'runs')!r}, '--out', {str(tmp_path / 'out')!r}])\n"
             "print(json.dumps({'rc': rc, 'torch': 'torch' in sys.modules}))\n")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     status = json.loads(res.stdout.strip().splitlines()[-1])
@@ -270,14 +287,14 @@ def test_concordance_counts_pairs_by_margin_and_observed_value():
 
 
 def test_eigen_score_correlation_is_over_well_formed_candidates():
-    results, pools, eig = _eigen_inputs()
+    results, decisions = _eigen_inputs()
     ll = -np.arange(20, dtype=float).reshape(10, 2) ** 1.5  # arbitrary generator scores
-    doc = eigen_export(results, pools, eig, scores={2: ll})
+    doc = eigen_export(results, decisions, pools={2: {"scores": ll, "errors": decisions["label_b2_x1"]["errors"]}})
     (entry,) = doc["correlations"]
     errors = np.array([[0.03, 0.01]] * 4 + [[0.08, 0.03]] * 4)  # the 16 well-formed candidates, by construction
     ref = stats.spearmanr(ll[:8].ravel(), errors.ravel()).statistic
     assert entry["n"] == 16 and entry["n_dropped_nonfinite"] == 4
-    assert entry["spearman"]["estimate"] == pytest.approx(ref, abs=1e-9)
+    assert entry["spearman"]["estimate"] == pytest.approx(ref, abs=1e-6)
 
 
 def test_full_size_rows_keeps_data_sets_within_one_percent_of_the_largest():

@@ -44,8 +44,7 @@ def _export(args) -> int:
     out = Path(args.out) / f"{args.experiment}_{args.profile}.json"
     if args.experiment == "eigen":
         results = args.results or f"docs/results/eigen/{args.profile}_results.json"
-        pools = args.pools or str(Path(args.runs_dir) / args.profile / "eigen")
-        path = export_eigen(results, pools, out)
+        path = export_eigen(results, Path(args.runs_dir) / args.profile / "eigen", out)
     else:
         results = args.results or f"docs/results/summarization/results_{args.profile}.json"
         scores = args.scores or f"docs/results/summarization/synthetic_scores_{args.profile}.jsonl"
@@ -71,7 +70,6 @@ def register(subparsers) -> None:
     e.add_argument("experiment", choices=("eigen", "summarization"))
     e.add_argument("--profile", choices=PROFILES, default="cpu", help="which run (default: cpu)")
     e.add_argument("--results", default=None, help="results JSON (default: the experiment's docs/results file)")
-    e.add_argument("--pools", default=None, help="eigen only: folder of pool_beam{k}.npz (default: RUNS_DIR/PROFILE/eigen)")
     e.add_argument("--scores", default=None, help="summarization only: synthetic_scores_<profile>.jsonl "
                    "(default: docs/results/summarization/)")
     e.add_argument("--runs-dir", default="runs", help="runs folder (default: runs)")

@@ -12,21 +12,21 @@ The mapping of the binary theory onto these continuous-quality tasks is a heuris
 are stated in each JSON's ``mapping`` field and in the section.
 
 * Eigen: a label is correct when its relative L1 error is below a reference tolerance (every
-  tolerance the experiment reports, and its selection tolerance). No selection: greedy labels,
+  tolerance the experiment reports, and its selection tolerance). The errors and keep bits are the
+  ones the pipeline saved per data set (``decisions_<name>.npz``). No selection: greedy labels,
   all kept. Data selection: greedy labels kept iff within the selection tolerance. Label selection
   with beam k: each of the k beam candidates of a prompt is one synthetic example; the kept one is
   the candidate closest to the truth (the pipeline's verifier), so p is the error rate of all
-  k x prompts candidates. Observed: greedy test accuracy at the reference tolerance of the model
-  retrained on the data set, minus the generator's (which is the model trained on real labels with
-  the same step budget); standard error treats the two accuracies as independent binomials.
+  k x prompts candidates. Observed: greedy test accuracy at the reference tolerance of the models
+  retrained on the data set (mean over seeds), minus the generator's (trained on N0 real examples,
+  early-stopped the same way); its standard error is half the 95% interval over 1.96.
 * Summarization: a synthetic summary is correct when its ROUGE-1 against the reference is above a
   threshold (quantiles of the generator's ROUGE-1 over all synthetic summaries). Kept: selected by
   the strategy at the rate. Observed: paired difference of per-example test ROUGE-1 against the
   generator and against the model trained on 100% real pairs. Also the rank correlations of the
   weak verifier's and the generator's perplexities (Sec. 5.3).
 
-Reading the eigen pools needs numpy only (the tokenizer and the verifier are numpy code); nothing
-here imports torch.
+Reading the eigen decisions needs numpy only; nothing here imports torch.
 """
 
 from __future__ import annotations
@@ -48,122 +48,64 @@ def _se_two_binomials(a: float, b: float, n: int) -> float:
     return math.sqrt((a * (1 - a) + b * (1 - b)) / n) if n else float("nan")
 
 
-def _greedy_errors(ids: np.ndarray, eig: np.ndarray) -> np.ndarray:
-    """Relative L1 error of each decoded output (inf where malformed); ids (P, k, L), eig (P, n) -> (P, k).
-
-    The same computation as ``empirics.eigen.experiments.decoded_errors``, from its numpy-only parts,
-    so the export does not load torch.
-    """
-    from beyond_collapse.empirics.eigen.data import relative_l1_error
-    from beyond_collapse.empirics.eigen.tokenizer import decode_output_ids
-
-    p, k, length = ids.shape
-    values, _ = decode_output_ids(ids.reshape(p * k, length), eig.shape[1])
-    return relative_l1_error(values.reshape(p, k, -1), eig[:, None, :])
-
-
-def eigen_flags(results: dict, pools: dict[int, np.ndarray], eig: np.ndarray) -> dict[str, dict]:
-    """Per data set of an eigen results document: ``{"errors", "kept", "beam"}`` arrays.
-
-    ``pools[k]``: the stored beam-k token ids (prompts, k, length) (``pool_beam{k}.npz``);
-    ``eig``: the true eigenvalues of the prompts, in the pipeline's order. ``errors`` are the
-    relative L1 errors of every synthetic candidate (flattened over beams), ``kept`` the
-    selection's flags. Only data sets listed in ``results["datasets"]`` are returned.
-    """
-    prof = results["profile_config"]
-    n_prompts = int(prof["n_prompts"])
-    out = {}
-    for name, info in results["datasets"].items():
-        k = int(info["beam"])
-        if k not in pools:
-            raise ValueError(f"data set {name!r} needs pool_beam{k}.npz, which was not given")
-        ids = pools[k]
-        if name.startswith("label_selection_beam"):
-            err = _greedy_errors(ids[:n_prompts], eig[:n_prompts])  # (P, k)
-            best = err.argmin(axis=1)
-            kept = np.zeros_like(err, dtype=bool)
-            rows = np.arange(len(err))
-            kept[rows, best] = np.isfinite(err[rows, best])
-            out[name] = {"errors": err.reshape(-1), "kept": kept.reshape(-1), "beam": k}
-            continue
-        if name == "no_selection":
-            count, tau = n_prompts, None
-        elif name == "data_selection":
-            count, tau = n_prompts, float(prof["select_tau"])
-        elif name.startswith("data_selection_"):
-            mult = int(name.rsplit("_x", 1)[1])
-            taus = [float(t) for t, m in prof["table3"] if int(m) == mult and name == _table3_name(t, m)]
-            if not taus:
-                raise ValueError(f"data set {name!r} matches no (tau, multiplier) in profile_config.table3 "
-                                 f"{prof['table3']}")
-            count, tau = n_prompts * mult, taus[0]
-        else:
-            raise ValueError(f"unknown eigen data set {name!r}")
-        err = _greedy_errors(ids[:count, :1], eig[:count])[:, 0]
-        kept = np.ones(count, dtype=bool) if tau is None else err < tau
-        out[name] = {"errors": err, "kept": kept, "beam": k}
-    return out
-
-
-def _table3_name(tau, mult) -> str:
-    from beyond_collapse.empirics.eigen.data import tau_label
-
-    return f"data_selection_{tau_label(float(tau))}_x{int(mult)}"
-
-
-def eigen_score_correlations(results: dict, pools: dict[int, np.ndarray], scores: dict[int, np.ndarray],
-                             eig: np.ndarray, *, max_prompts: int = 1000, seed: int = 0) -> list[dict]:
+def eigen_score_correlations(results: dict, pools: dict[int, dict[str, np.ndarray]], *, max_prompts: int = 1000,
+                             seed: int = 0) -> list[dict]:
     """For each label-selection beam k: rank correlation, over the well-formed candidates of the first
     ``max_prompts`` prompts, between the generator's own score (beam log-likelihood) and the
     verifier's (relative L1 error to the truth). Near zero means the generator cannot tell its
     better candidates from its worse ones (the paper's Table 1: the most likely beam is no better
-    than greedy)."""
+    than greedy). ``pools[k]``: ``{"scores", "errors"}`` (P, k) of the first label chunk."""
     out = []
-    for name, info in results["datasets"].items():
-        k = int(info["beam"])
-        if not name.startswith("label_selection_beam") or k not in scores:
-            continue
-        m = min(max_prompts, int(results["profile_config"]["n_prompts"]))
-        err = _greedy_errors(pools[k][:m], eig[:m]).reshape(-1)
-        ll = np.asarray(scores[k][:m], dtype=float).reshape(-1)
+    for k in sorted(pools):
+        m = min(max_prompts, len(pools[k]["errors"]))
         entry = _correlation_entry(f"generator log-likelihood of a beam-{k} candidate", "its relative L1 error",
-                                   ll, err, seed)
+                                   np.asarray(pools[k]["scores"][:m], dtype=float).reshape(-1),
+                                   np.asarray(pools[k]["errors"][:m], dtype=float).reshape(-1), seed)
         entry["prompts"] = m
         out.append(entry)
     return out
 
 
-def eigen_export(results: dict, pools: dict[int, np.ndarray], eig: np.ndarray, *, source: dict | None = None,
-                 scores: dict[int, np.ndarray] | None = None) -> dict:
-    """The committed document for one eigen results document (see the module docstring)."""
+def eigen_export(results: dict, decisions: dict[str, dict[str, np.ndarray]], *, source: dict | None = None,
+                 pools: dict[int, dict[str, np.ndarray]] | None = None) -> dict:
+    """The committed document for one eigen results document (see the module docstring).
+
+    ``decisions[name]``: what the pipeline saved for data set ``name`` (``selection.load_decisions``:
+    per-candidate ``errors`` and ``kept``). Nothing is decoded or re-selected here.
+    """
     from beyond_collapse.empirics.eigen.data import tau_label
+    from beyond_collapse.empirics.eigen.tables import binomial_se, dataset_title, difference_interval
 
     prof = results["profile_config"]
     gen = results["generator"]["test"]
     n_test = int(gen["n"])
     refs = sorted({float(t) for t in prof["taus"]} | {float(prof["select_tau"])}, reverse=True)
-    flags = eigen_flags(results, pools, eig)
     rows = []
-    for name, f in flags.items():
-        ds = results["datasets"][name]
-        if int(f["kept"].sum()) != int(ds["size"]):
-            raise ValueError(f"data set {name!r}: {int(f['kept'].sum())} kept examples recomputed from the pools, "
-                             f"but the results record {ds['size']}; the pools and results are from different runs")
-        trained = (results["table2"].get(name) or {}).get("best")
+    for name, ds in results["datasets"].items():
+        if name not in decisions:
+            raise ValueError(f"data set {name!r} has no saved decisions ({ds.get('decisions')})")
+        err, kept = np.asarray(decisions[name]["errors"]), np.asarray(decisions[name]["kept"], dtype=bool)
+        if int(kept.sum()) != int(ds["size"]):
+            raise ValueError(f"data set {name!r}: {int(kept.sum())} kept examples in its decisions, but the "
+                             f"results record {ds['size']}; the decisions and results are from different runs")
+        trained = results.get("trained", {}).get(name) or {}
         for tau in refs:
             key = tau_label(tau)
-            counts = count_table(f["errors"] < tau, f["kept"])
+            counts = count_table((err < tau).reshape(-1), kept.reshape(-1))
             recorded = (ds.get("label_accuracy") or {}).get(key)
             kept_n = counts["correct_kept"] + counts["wrong_kept"]
             if recorded is not None and kept_n and abs(counts["correct_kept"] / kept_n - recorded) > 1e-9:
                 raise ValueError(f"data set {name!r}: kept-label accuracy at {key} recomputed as "
                                  f"{counts['correct_kept'] / kept_n:.6f}, the pipeline recorded {recorded:.6f}")
-            row = {"dataset": name, "reference": key, "beam": f["beam"], "counts": counts, "observed": {}}
-            if trained is not None and key in trained and key in gen["accuracy"]:
-                a, g = float(trained[key]), float(gen["accuracy"][key])
-                row["observed"]["generator"] = {"value": a, "baseline": g, "difference": a - g,
-                                                "se": _se_two_binomials(a, g, n_test),
-                                                "metric": f"greedy test accuracy at {key} (n = {n_test})"}
+            row = {"dataset": name, "title": dataset_title(ds), "selection": ds["selection"], "reference": key,
+                   "beam": ds["beam"], "counts": counts, "observed": {}}
+            if trained.get("seeds") and key in gen["accuracy"]:
+                g = float(gen["accuracy"][key])
+                diff, low, high = difference_interval([s[key] for s in trained["seeds"]], g,
+                                                      binomial_se(g, n=n_test))
+                row["observed"]["generator"] = {
+                    "value": trained["mean"][key], "baseline": g, "difference": diff, "se": (high - low) / (2 * 1.96),
+                    "metric": f"greedy test accuracy at {key}, mean over {len(trained['seeds'])} seeds (n = {n_test})"}
             rows.append(row)
     return {
         "format": FORMAT_VERSION, "experiment": "eigen", "profile": results["profile"], "seed": results["seed"],
@@ -171,48 +113,43 @@ def eigen_export(results: dict, pools: dict[int, np.ndarray], eig: np.ndarray, *
         "references": [tau_label(t) for t in refs],
         "mapping": {
             "correct": "relative L1 error of the synthetic eigenvalue vector below the reference tolerance",
-            "no_selection": "greedy labels of the synthesis prompts, all kept (phi = psi = 1)",
-            "data_selection": f"greedy labels kept iff their error is below the selection tolerance "
-                              f"{tau_label(float(prof['select_tau']))}",
-            "data_selection_<tau>_x<m>": "greedy labels of m times more prompts, kept iff within tau (Table 3)",
-            "label_selection_beam<k>": "each of the k beam candidates of a prompt is one synthetic example; the "
-                                       "kept one is the candidate closest to the truth (malformed-only prompts keep "
-                                       "none); p is the error rate over all k x prompts candidates",
-            "observed": "retrained model's greedy test accuracy at the reference tolerance minus the generator's; "
-                        "the generator is the model trained on real labels (same step budget)",
+            "kept": "the keep bit the pipeline saved for each candidate (decisions_<data set>.npz)",
+            "none": "greedy labels of the synthesis prompts, all kept (phi = psi = 1)",
+            "data": "greedy labels kept iff their error is below the data set's selection tolerance",
+            "label": "each of the k beam candidates of a prompt is one synthetic example; the kept one is the "
+                     "candidate closest to the truth (malformed-only prompts keep none); p is the error rate over "
+                     "all k x prompts candidates",
+            "observed": "retrained models' greedy test accuracy at the reference tolerance (mean over seeds) minus "
+                        "the generator's; se = half the 95% interval (seed spread and test-set error) / 1.96",
         },
         "generator": {"accuracy": gen["accuracy"], "n_test": n_test, "n_train": prof.get("n_train")},
         "rows": rows,
-        "correlations": eigen_score_correlations(results, pools, scores, eig) if scores else [],
+        "correlations": eigen_score_correlations(results, pools) if pools else [],
     }
 
 
-def export_eigen(results_path: str | Path, pools_dir: str | Path, out_path: str | Path) -> Path:
-    """Read an eigen results JSON and its ``pool_beam{k}.npz`` files; write the counts document.
+def export_eigen(results_path: str | Path, runs_dir: str | Path, out_path: str | Path) -> Path:
+    """Read an eigen results JSON and the decisions its run saved (``decisions_<name>.npz`` in the
+    eigen runs folder, and the first label chunk of each beam for the score correlations); write
+    the counts document."""
+    from beyond_collapse.empirics.eigen.selection import load_decisions
 
-    The prompts are regenerated from the results' seed and profile (``sample_examples(n, count,
-    seed, "prompts")``, as the pipeline does) to get the true eigenvalues.
-    """
-    from beyond_collapse.empirics.eigen.data import sample_examples
-
-    results_path, pools_dir = Path(results_path), Path(pools_dir)
+    results_path, runs_dir = Path(results_path), Path(runs_dir)
     if not results_path.exists():
         raise ValueError(f"eigen results {str(results_path)!r} not found: run `beyond-collapse eigen run` first")
     results = read_json(results_path)
-    prof = results["profile_config"]
-    mult = max([int(m) for _, m in prof["table3"]], default=1)
-    count = int(prof["n_prompts"]) * mult
-    prompts = sample_examples(int(prof["model"]["n"]), count, int(results["seed"]), "prompts")
-    pools, scores = {}, {}
-    for k in sorted({int(d["beam"]) for d in results["datasets"].values()}):
-        path = pools_dir / f"pool_beam{k}.npz"
-        if not path.exists():
-            raise ValueError(f"{str(path)!r} not found: the eigen runs folder of this profile is needed")
-        with np.load(path) as z:
-            pools[k] = z["ids"].astype(np.int64)
-            scores[k] = z["scores"].astype(np.float64)
-    source = {"results": results_path.as_posix(), "pools": pools_dir.as_posix()}
-    doc = eigen_export(results, pools, prompts.eig, source=source, scores=scores)
+    if "trained" not in results:
+        raise ValueError(f"{str(results_path)!r} is an eigen results file of an older format (no 'trained' "
+                         "section): rerun `beyond-collapse eigen run`")
+    decisions = {name: load_decisions(runs_dir / ds["decisions"]) for name, ds in results["datasets"].items()}
+    pools = {}
+    for ds in results["datasets"].values():
+        path = runs_dir / f"pool_b{ds['beam']}_c0.npz"
+        if ds["selection"] == "label" and ds["beam"] not in pools and path.exists():
+            with np.load(path) as z:
+                pools[ds["beam"]] = {"scores": z["scores"], "errors": z["errors"]}
+    source = {"results": results_path.as_posix(), "decisions": runs_dir.as_posix()}
+    doc = eigen_export(results, decisions, source=source, pools=pools)
     return write_json_atomic(Path(out_path), doc)
 
 

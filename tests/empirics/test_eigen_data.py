@@ -2,7 +2,6 @@
 
 import pytest
 
-pytest.importorskip("torch")
 
 import numpy as np
 from hypothesis import given
@@ -11,9 +10,8 @@ from hypothesis import strategies as st
 from beyond_collapse.empirics.eigen.data import (
     eigenvalues_desc, random_symmetric, relative_l1_error, sample_examples, verify,
 )
-from beyond_collapse.empirics.eigen.experiments import data_selection, label_selection, no_selection
 from beyond_collapse.empirics.eigen.tokenizer import (
-    BOS, EOS, PAD, decode_p1000, ids_to_tokens, p1000_round, p1000_triplets,
+    BOS, EOS, decode_p1000, ids_to_tokens, p1000_round, p1000_triplets,
 )
 
 
@@ -72,44 +70,3 @@ def test_streams_are_seeded_and_disjoint():
     np.testing.assert_allclose(decoded, a.eig[:20], rtol=0.005, atol=1e-12)
 
 
-def _ids(values_rows):
-    """Output ids (no BOS) for rows of eigenvalue predictions; None makes a malformed row."""
-    rows = []
-    for v in values_rows:
-        if v is None:
-            rows.append([PAD] * 7)
-        else:
-            rows.append(p1000_triplets(np.array(v)).reshape(-1).tolist() + [EOS])
-    return np.array(rows)
-
-
-def test_data_label_and_no_selection():
-    prompts = sample_examples(2, 3, 5, "prompts")
-    v = prompts.eig
-    greedy_ids = _ids([v[0] * 1.001, v[1] * 1.5, None])
-    ds, keep = data_selection(prompts, greedy_ids, 0.02)
-    assert keep.tolist() == [True, False, False]
-    np.testing.assert_array_equal(ds.src, prompts.src[:1])
-    np.testing.assert_array_equal(ds.tgt[0, 1:], greedy_ids[0])
-
-    ds, keep = no_selection(prompts, greedy_ids)
-    assert keep.all() and len(ds) == 3
-    assert ds.tgt[2, -1] == EOS  # a malformed output is kept as produced, then terminated
-
-    # three beams per prompt, best-scored first; the verifier keeps the one closest to the truth
-    beams = np.stack([
-        _ids([v[0] * 1.2, v[0] * 1.01, v[0] * 0.9]),
-        _ids([None, v[1] * 1.3, v[1] * 0.7]),
-        _ids([None, None, None]),
-    ])
-    ds, keep = label_selection(prompts, beams)
-    assert keep.tolist() == [True, True, False]  # no well-formed beam: nothing to keep
-    # reference by brute force over decoded strings: smallest relative L1 error per prompt
-    for i, row in enumerate(ds.tgt):
-        chosen = decode_p1000(ids_to_tokens(row[1:7]))
-        errs = []
-        for b in beams[i]:
-            dec = decode_p1000(ids_to_tokens(b[:6]))
-            errs.append(np.inf if dec is None else np.abs(np.array(dec) - v[i]).sum() / np.abs(v[i]).sum())
-        best = decode_p1000(ids_to_tokens(beams[i][int(np.argmin(errs))][:6]))
-        assert chosen == best

@@ -11,9 +11,10 @@ from dataclasses import replace
 import numpy as np
 
 from beyond_collapse.empirics.eigen.data import sample_examples
-from beyond_collapse.empirics.eigen.experiments import run_pipeline
+from beyond_collapse.empirics.eigen.experiments import prompt_chunk, run_pipeline
 from beyond_collapse.empirics.eigen.model import ModelConfig
-from beyond_collapse.empirics.eigen.profiles import EigenProfile, get_profile
+from beyond_collapse.empirics.eigen.profiles import EigenProfile, dataset_plan, get_profile
+from beyond_collapse.empirics.eigen.selection import load_decisions
 from beyond_collapse.empirics.eigen.tokenizer import VOCAB_SIZE, decode_p1000, ids_to_tokens
 from beyond_collapse.empirics.eigen.train import TrainConfig, train
 
@@ -56,11 +57,35 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path):
         train(TINY, replace(cfg, lr=2e-3), data, tmp_path / "b.pt", progress=False)
 
 
+def test_early_stopping_returns_the_best_weights_and_resumes(tmp_path):
+    data = sample_examples(1, 200, 0, "train")
+    scores = iter([0.1, 0.5, 0.4, 0.3, 0.9])  # improves once, then twice not: patience 2 stops at step 8
+    seen = []
+
+    def validate(model):
+        seen.append({k: v.clone() for k, v in model.state_dict().items()})
+        return next(scores)
+
+    cfg = TrainConfig(steps=20, batch_size=8, lr=1e-3, warmup_steps=2, eval_every=2, patience=2)
+    model, summary = train(TINY, cfg, data, tmp_path / "m.pt", validate=validate, progress=False)
+    assert summary["steps"] == 8 and summary["stopped_early"] and summary["best_step"] == 4
+    assert [s for _, s in summary["validation_curve"]] == [0.1, 0.5, 0.4, 0.3]
+    for name, v in model.state_dict().items():  # the returned model is the one scored 0.5, not the last
+        torch.testing.assert_close(v, seen[1][name], rtol=0, atol=0, msg=name)
+    # a second call finds the stopped run and trains no further
+    again, summary2 = train(TINY, cfg, data, tmp_path / "m.pt", validate=validate, progress=False)
+    assert summary2["steps"] == 8 and summary2["best_step"] == 4
+    with pytest.raises(ValueError, match="validate"):
+        train(TINY, cfg, data, tmp_path / "other.pt", progress=False)
+    with pytest.raises(ValueError, match="patience"):
+        TrainConfig(eval_every=5)
+
+
 def _micro_profile() -> EigenProfile:
-    gen = TrainConfig(steps=40, batch_size=16, lr=3e-3, warmup_steps=5)
-    return EigenProfile(model=TINY, generator=gen, retrain=replace(gen, steps=10), n_train=300, n_test=30,
-                        n_prompts=30, beams=(1, 3), taus=(0.5, 0.2), select_tau=0.5,
-                        table3=((0.2, 2),), threads=1, decode_batch=16)
+    gen = TrainConfig(steps=40, batch_size=16, lr=3e-3, warmup_steps=5, eval_every=10, patience=2)
+    return EigenProfile(model=TINY, generator=gen, retrain=replace(gen, steps=10, eval_every=5), n_train=30,
+                        n_val=20, n_test=30, synth_multiple=1, beams=(1, 3), taus=(0.5, 0.2), select_tau=0.5,
+                        stop_tau=0.5, retrain_seeds=(0, 1), table3=((0.2, 2),), threads=1, decode_batch=16)
 
 
 def test_pipeline_units_agree_and_resume(tmp_path):
@@ -72,28 +97,48 @@ def test_pipeline_units_agree_and_resume(tmp_path):
         assert t1["3"]["oracle_best"][tau] >= t1["3"]["most_likely"][tau]
     # data selection keeps exactly the greedy labels within tau; recount from the stored outputs
     # through the string decoder (an independent route to the same errors)
-    ids = np.load(tmp_path / "eigen" / "pool_beam1.npz")["ids"][:30, 0]
-    pool = sample_examples(1, 60, 0, "prompts").subset(slice(0, 30))
+    ids = np.load(tmp_path / "eigen" / "pool_b1_c0.npz")["ids"][:, 0]
+    pool = prompt_chunk(1, 30, 0, 0)
     errs = []
     for row, v in zip(ids, pool.eig):
         stop = list(row).index(2) if 2 in row else len(row)
         dec = decode_p1000(ids_to_tokens(row[:stop]))
         errs.append(np.inf if dec is None else abs(dec[0] - v[0]) / abs(v[0]))
-    assert res["datasets"]["data_selection"]["size"] == int(np.sum(np.array(errs) < 0.5))
+    assert res["datasets"]["data_50pct_x1"]["size"] == int(np.sum(np.array(errs) < 0.5))
     # label selection keeps the oracle's best beam: the fraction of prompts whose kept label is within
     # tau equals Table 1's oracle accuracy at tau
-    ls = res["datasets"]["label_selection_beam3"]
+    ls = res["datasets"]["label_b3_x1"]
     assert ls["label_accuracy"]["20%"] * ls["kept_fraction"] == pytest.approx(t1["3"]["oracle_best"]["20%"])
-    assert set(res["table2"]) == {"no_selection", "data_selection", "label_selection_beam3", "data_selection_20%_x2"}
+    assert set(res["trained"]) == {"none_x1", "data_50pct_x1", "label_b3_x1", "data_20pct_x2"}
+    assert list(res["datasets"]["data_20pct_x2"]["roles"]) == ["table3"]
+    # the saved decisions are the keep bits the data sets were built from
+    kept = load_decisions(tmp_path / "eigen" / "decisions_label_b3_x1.npz")["kept"]
+    assert kept.shape == (30, 3) and int(kept.sum()) == ls["size"]
+    # every model was early-stopped on validation, and each data set was trained with both seeds
+    assert all(len(r["seeds"]) == 2 for r in res["trained"].values() if r.get("seeds"))
+    assert res["generator"]["best_step"] is not None
     # a second call finds every unit and checkpoint done: same results, no file rewritten
     files = sorted(f for f in (tmp_path / "eigen").iterdir() if f.name != "results.json")
     mtimes = [f.stat().st_mtime_ns for f in files]
     again = run_pipeline(prof, tmp_path, progress=False, log=lambda s: None)
     assert [f.stat().st_mtime_ns for f in files] == mtimes
-    assert again["table2"] == res["table2"] and again["table1"] == res["table1"]
+    assert again["trained"] == res["trained"] and again["table1"] == res["table1"]
+    # labels lost but records kept (a fresh clone): the chunks are decoded again, identically
+    (tmp_path / "eigen" / "pool_b3_c0.npz").unlink()
+    third = run_pipeline(prof, tmp_path, progress=False, log=lambda s: None)
+    assert third["table1"] == res["table1"]
 
 
 def test_profiles():
     assert get_profile("paper").model.d_model == 512 and get_profile("paper").generator.warmup_steps == 10_000
+    cpu = get_profile("cpu")
+    plan = {d.name: d for d in dataset_plan(cpu)}
+    # the paper's ratios: Table 2 data sets 5 x N0, every beam's label selection, a scaling curve to 10 x N0
+    assert {d.multiple for d in plan.values() if "table2" in d.roles} == {5}
+    assert {d.beam for d in plan.values() if d.selection == "label" and "table2" in d.roles} == {5, 10, 25, 35, 50}
+    assert sorted(d.multiple for d in plan.values() if "scaling" in d.roles and d.selection == "label") == [1, 2, 5, 10]
+    assert len(cpu.retrain_seeds) >= 3 and cpu.generator.eval_every > 0
+    with pytest.raises(ValueError, match="greedy"):
+        replace(cpu, beams=(5, 10))
     with pytest.raises(ValueError, match="profile"):
         get_profile("huge")

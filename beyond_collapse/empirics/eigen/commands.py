@@ -10,23 +10,9 @@ from pathlib import Path
 from beyond_collapse.runs import PROFILES
 
 
-def write_results(results: dict, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``<profile>_results.json``, ``<profile>_tables.md`` and ``<profile>_eigen.png`` to ``out_dir``."""
-    from beyond_collapse.empirics.eigen.tables import plot_results, results_markdown
-    from beyond_collapse.runs import write_json_atomic
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    name = results["profile"]
-    paths = {"json": write_json_atomic(out / f"{name}_results.json", results)}
-    paths["png"] = plot_results(results, out / f"{name}_eigen.png")
-    paths["md"] = out / f"{name}_tables.md"
-    paths["md"].write_text(results_markdown(results, paths["png"].name) + "\n")
-    return paths
-
-
 def _run(args) -> int:
     from beyond_collapse.empirics.eigen.experiments import run_pipeline
+    from beyond_collapse.empirics.eigen.tables import write_results
 
     results = run_pipeline(args.profile, Path(args.runs_dir) / args.profile, seed=args.seed,
                            progress=not args.no_progress)

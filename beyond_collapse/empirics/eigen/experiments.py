@@ -1,17 +1,20 @@
-"""The eigenvalue experiments of Sec. 5.1-5.2 as resumable units (Tables 1-4).
+"""The eigenvalue experiments of Sec. 5.1-5.2 as resumable units (Tables 1-4 and a scaling curve).
 
 Pipeline, in this order (each step is a unit under ``runs_dir/eigen``; a finished unit is never
 redone, an interrupted training resumes from its checkpoint):
 
-1. the generator: trained on ``n_train`` ground-truth examples, evaluated greedily on the test set
-   ("Synthesized Generator" row of Table 2);
-2. for each beam width k: the generator labels fresh prompts (greedy for k = 1, beam search
-   otherwise); Table 1 reads the same outputs: the oracle's best beam against the most likely one;
-3. synthesized data sets from those labels: no selection (greedy, keep all), data selection
-   (greedy, keep if within ``select_tau``), label selection (beam k, keep the beam closest to the
-   truth); each trains a new model from scratch with the same budget (Table 2);
-4. optional: data selection with more prompts and a stricter verifier (Table 3), and fine-tuning
-   the generator on each data set (Table 4, model A).
+1. the generator: trained on N0 = ``n_train`` real examples, early-stopped on ``n_val`` real
+   validation examples, evaluated greedily on the test set ("Synthesized Generator" row);
+2. labels: the generator labels fresh prompts in chunks of N0 (greedy, and beam search for every
+   beam width k); each chunk stores its token ids and the relative L1 error of every candidate.
+   Table 1 reads the first ``synth_multiple`` chunks: the oracle's best beam against the most
+   likely one;
+3. synthesized data sets (``profiles.dataset_plan``): a selection rule on the first m x N0
+   prompts; what it decided (each candidate's error, tolerance flags, keep bit) is saved as
+   ``decisions_<name>.npz`` for the theory-vs-experiment export;
+4. every data set trains ``len(retrain_seeds)`` new models from scratch with the same maximum
+   budget, early-stopped on the same validation set (Tables 2 and 3, the scaling curve); with a
+   ``finetune`` config the generator is also fine-tuned on each Table 2 data set (Table 4).
 
 Under ``torchrun`` every process trains (DDP); decoding and evaluation run on rank 0 while the
 others wait, then all read the stored unit.
@@ -28,14 +31,14 @@ from typing import Callable
 import numpy as np
 import torch
 
-from beyond_collapse.empirics.eigen.data import (
-    Examples, relative_l1_error, sample_examples, synthetic_examples, tau_label,
-)
+from beyond_collapse.empirics.eigen.data import Examples, sample_examples, synthetic_examples, tau_label
 from beyond_collapse.empirics.eigen.decode import beam_search, greedy
 from beyond_collapse.empirics.eigen.model import Seq2Seq, count_parameters
-from beyond_collapse.empirics.eigen.profiles import EigenProfile, get_profile
-from beyond_collapse.empirics.eigen.tokenizer import decode_output_ids
-from beyond_collapse.empirics.eigen.train import train
+from beyond_collapse.empirics.eigen.profiles import DatasetSpec, EigenProfile, dataset_plan, get_profile
+from beyond_collapse.empirics.eigen.selection import (
+    accuracy_from_err, decoded_errors, keep_bits, kept_labels, load_decisions, save_decisions, table1_row,
+)
+from beyond_collapse.empirics.eigen.train import TrainConfig, load_model, train
 from beyond_collapse.runs import read_json, run_unit, write_json_atomic
 
 
@@ -53,63 +56,31 @@ def _rank0_unit(path: Path, compute: Callable[[], dict], *, config, seed) -> dic
     return record if record is not None else read_json(path)
 
 
-def decoded_errors(ids: np.ndarray, eig: np.ndarray) -> np.ndarray:
-    """Relative L1 error of each output (inf where malformed); ids (P, k, L), eig (P, n) -> (P, k)."""
-    p, k, length = ids.shape
-    values, _ = decode_output_ids(ids.reshape(p * k, length), eig.shape[1])
-    return relative_l1_error(values.reshape(p, k, -1), eig[:, None, :])
-
-
 def evaluate(model: Seq2Seq, data: Examples, taus, *, batch_size: int = 1024) -> dict:
     """Greedy accuracy at each tolerance, plus the fraction of malformed outputs (App. B, Evaluation)."""
     ids, _ = greedy(model, data.src, batch_size=batch_size)
     err = decoded_errors(ids[:, None, :], data.eig)[:, 0]
-    return {"accuracy": {tau_label(t): float(np.mean(err < t)) for t in taus},
-            "malformed": float(np.mean(np.isinf(err))), "n": int(len(err))}
+    return {"accuracy": accuracy_from_err(err, taus), "malformed": float(np.mean(np.isinf(err))),
+            "n": int(len(err))}
 
 
-def table1_row(err: np.ndarray, taus) -> dict:
-    """Oracle-best-of-k and most-likely-beam accuracies from errors (P, k) sorted by beam score."""
-    return {"oracle_best": {tau_label(t): float(np.mean(err.min(axis=1) < t)) for t in taus},
-            "most_likely": {tau_label(t): float(np.mean(err[:, 0] < t)) for t in taus},
-            "malformed_most_likely": float(np.mean(np.isinf(err[:, 0])))}
+def prompt_chunk(n: int, n0: int, seed: int, index: int) -> Examples:
+    """Synthesis prompts ``index * n0`` to ``(index + 1) * n0``: one independent random stream per chunk."""
+    return sample_examples(n, n0, seed, f"prompts_{index}")
 
 
-def data_selection(prompts: Examples, ids: np.ndarray, tau: float) -> tuple[Examples, np.ndarray]:
-    """Sec. 5.2 data selection: keep greedy labels within ``tau`` of the truth; ids (P, L)."""
-    err = decoded_errors(ids[:, None, :], prompts.eig)[:, 0]
-    keep = err < tau
-    return synthetic_examples(prompts.src[keep], prompts.eig[keep], ids[keep]), keep
-
-
-def label_selection(prompts: Examples, ids: np.ndarray) -> tuple[Examples, np.ndarray]:
-    """Sec. 5.2 label selection: of the k beams (P, k, L), keep the one closest to the truth.
-
-    A prompt whose beams are all malformed has no label to keep and is dropped.
-    """
-    err = decoded_errors(ids, prompts.eig)
-    best = err.argmin(axis=1)
-    keep = np.isfinite(err[np.arange(len(err)), best])
-    chosen = ids[np.arange(len(ids)), best]
-    return synthetic_examples(prompts.src[keep], prompts.eig[keep], chosen[keep]), keep
-
-
-def no_selection(prompts: Examples, ids: np.ndarray) -> tuple[Examples, np.ndarray]:
-    """Greedy labels, all kept, as the generator produced them (malformed ones included)."""
-    keep = np.ones(len(ids), dtype=bool)
-    return synthetic_examples(prompts.src, prompts.eig, ids), keep
-
-
-def _label_quality(ds: Examples, taus) -> dict:
-    """How good a synthesized data set's labels are: the fraction within each tolerance of the truth."""
-    if len(ds) == 0:
-        return {tau_label(t): None for t in taus}
-    err = decoded_errors(ds.tgt[:, 1:][:, None, :], ds.eig)[:, 0]
-    return accuracy_from_err(err, taus)
-
-
-def accuracy_from_err(err: np.ndarray, taus) -> dict:
-    return {tau_label(t): float(np.mean(err < t)) for t in taus}
+def seed_summary(runs: list[dict], taus) -> dict:
+    """Mean, standard deviation (ddof 1) and best of the seeds' test accuracies (the paper: best of five)."""
+    keys = [tau_label(t) for t in taus]
+    acc = {key: np.array([r["test"]["accuracy"][key] for r in runs]) for key in keys}
+    best = int(np.argmax(acc[keys[0]]))
+    return {"seeds": [r["test"]["accuracy"] for r in runs],
+            "mean": {key: float(a.mean()) for key, a in acc.items()},
+            "sd": {key: float(a.std(ddof=1)) if len(a) > 1 else None for key, a in acc.items()},
+            "best": runs[best]["test"]["accuracy"], "best_seed": best,
+            "malformed": [r["test"]["malformed"] for r in runs],
+            "best_steps": [r["train"]["best_step"] for r in runs],
+            "data_size": runs[0]["data_size"], "n_test": runs[0]["test"]["n"]}
 
 
 def run_pipeline(profile: str | EigenProfile, runs_dir: str | os.PathLike, *, seed: int = 0,
@@ -122,122 +93,155 @@ def run_pipeline(profile: str | EigenProfile, runs_dir: str | os.PathLike, *, se
     root = Path(runs_dir) / "eigen"
     root.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    n, taus = prof.model.n, prof.taus
-    eval_taus = tuple(sorted(set(taus) | {prof.select_tau}, reverse=True))
-    mult = max([m for _, m in prof.table3], default=1)
-    train_set = sample_examples(n, prof.n_train, seed, "train")
+    n, n0, taus = prof.model.n, prof.n_train, prof.eval_taus
+    stop_key = tau_label(prof.stop_tau)
+    train_set = sample_examples(n, n0, seed, "train")
+    val = sample_examples(n, prof.n_val, seed, "val")
     test = sample_examples(n, prof.n_test, seed, "test")
-    all_prompts = sample_examples(n, prof.n_prompts * mult, seed, "prompts")
-    pool = all_prompts.subset(slice(0, prof.n_prompts))
-    base_cfg = {"model": asdict(prof.model), "n_train": prof.n_train, "n_test": prof.n_test}
+    base_cfg = {"model": asdict(prof.model), "n_train": n0, "n_val": prof.n_val, "n_test": prof.n_test,
+                "stop_tau": prof.stop_tau, "eval_taus": taus}
+
+    def validate(model: Seq2Seq) -> float:
+        return evaluate(model, val, (prof.stop_tau,))["accuracy"][stop_key]
+
+    def fit(stem: str, cfg: TrainConfig, data: Callable[[], Examples], config: dict, *,
+            init_from: Path | None = None) -> dict:
+        """One trained model as a unit: skipped (data never built) when its record exists."""
+        path = root / f"{stem}.json"
+        trained = None
+        if not path.exists():  # every rank trains (DDP); rank 0 evaluates and writes the record
+            ds = data()
+            model, summary = train(prof.model, cfg, ds, root / f"{stem}.pt", init_from=init_from,
+                                   validate=validate, progress=progress, desc=stem)
+            trained = (model, summary, len(ds))
+        return _rank0_unit(path, lambda: {
+            "train": {**trained[1], "parameters": count_parameters(trained[0])},
+            "test": evaluate(trained[0], test, taus), "data_size": int(trained[2])},
+            config={**base_cfg, "train": asdict(cfg), **config}, seed=seed)
 
     # 1. the generator
-    log(f"[eigen] generator: {prof.generator.steps} steps on {prof.n_train} ground-truth examples")
+    log(f"[eigen] generator: at most {prof.generator.steps} steps on {n0} real examples, early-stopped at {stop_key}")
     gen_ckpt = root / "generator.pt"
-    model, gen_summary = train(prof.model, prof.generator, train_set, gen_ckpt, progress=progress, desc="generator")
+    gen = fit("generator", prof.generator, lambda: train_set, {"role": "generator"})
     gen_cfg = {**base_cfg, "train": asdict(prof.generator)}
-    gen = _rank0_unit(root / "generator.json", lambda: {
-        "train": gen_summary, "parameters": count_parameters(model),
-        "test": evaluate(model, test, eval_taus)}, config=gen_cfg, seed=seed)
+    generator: list[Seq2Seq] = []  # loaded on first use: a resumed run with every chunk done never needs it
 
-    # 2. labels for the prompts, and Table 1 (on the first table1_prompts prompts, for every beam)
-    n1 = prof.table1_prompts
+    # 2. labels, in chunks of N0 prompts
+    plan = dataset_plan(prof)
+    chunks = {k: prof.synth_multiple for k in prof.beams}  # Table 1 reads the first synth_multiple chunks
+    for spec in plan:
+        chunks[spec.beam] = max(chunks[spec.beam], spec.multiple)
 
-    def outputs(k: int) -> tuple[np.ndarray, dict]:
-        npz = root / f"pool_beam{k}.npz"
-        count = len(all_prompts) if k == 1 else prof.n_prompts if k in prof.selection_beams else n1
+    def chunk(k: int, i: int) -> Path:
+        """The npz of beam-k labels of prompt chunk i (ids (N0, k, L), scores, errors), computed if missing."""
+        npz = root / f"pool_b{k}_c{i}.npz"
+        unit = npz.with_suffix(".json")
+        if unit.exists() and not npz.exists() and _world()[1] == 0:
+            unit.unlink()  # labels lost (e.g. a fresh clone with the records only): decode again
 
         def compute():
-            log(f"[eigen] labelling {count} prompts with beam {k}")
+            if not generator:
+                generator.append(load_model(gen_ckpt))
+            prompts = prompt_chunk(n, n0, seed, i)
+            log(f"[eigen] labelling prompts {i * n0}-{(i + 1) * n0} with beam {k}")
             if k == 1:
-                ids, score = greedy(model, all_prompts.src, batch_size=4 * prof.decode_batch)
+                ids, score = greedy(generator[0], prompts.src, batch_size=4 * prof.decode_batch)
                 ids, score = ids[:, None, :], score[:, None]
             else:
-                ids, score = beam_search(model, all_prompts.src[:count], k,
-                                         batch_size=max(1, prof.decode_batch * 10 // k))
+                ids, score = beam_search(generator[0], prompts.src, k, batch_size=max(1, prof.decode_batch * 10 // k))
+            err = decoded_errors(ids, prompts.eig)
             tmp = npz.with_name(f".{npz.name}.tmp.npz")
-            np.savez_compressed(tmp, ids=ids.astype(np.int16), scores=score.astype(np.float32))
+            np.savez_compressed(tmp, ids=ids.astype(np.int16), scores=score.astype(np.float32),
+                                errors=err.astype(np.float32))
             os.replace(tmp, npz)
-            return {"table1": table1_row(decoded_errors(ids[:n1], pool.eig[:n1]), taus), "prompts": count}
-        rec = _rank0_unit(root / f"pool_beam{k}.json", compute,
-                          config={**gen_cfg, "k": k, "prompts": count, "table1_prompts": n1}, seed=seed)
-        with np.load(npz) as z:
-            return z["ids"].astype(np.int64), rec["metrics"]["table1"]
+            return {"prompts": int(len(ids)), "most_likely": accuracy_from_err(err[:, 0], taus)}
+        _rank0_unit(unit, compute, config={**gen_cfg, "k": k, "chunk": i}, seed=seed)
+        return npz
 
-    # 3. data sets, in the order of what they tell (the cpu run reports finished units if cut short)
-    plans: list[tuple[str, int, Callable]] = [
-        ("no_selection", 1, lambda ids: no_selection(pool, ids[: prof.n_prompts, 0])),
-        ("data_selection", 1, lambda ids: data_selection(pool, ids[: prof.n_prompts, 0], prof.select_tau)),
-    ]
-    sel_beams = prof.selection_beams
-    for k in sorted(sel_beams, key=lambda k: (k != max(sel_beams), k)):
-        plans.append((f"label_selection_beam{k}", k, label_selection_for(pool)))
-    for tau, m in prof.table3:
-        count = prof.n_prompts * m
-        plans.append((f"data_selection_{tau_label(tau)}_x{m}", 1,
-                      lambda ids, tau=tau, count=count: data_selection(all_prompts.subset(slice(0, count)), ids[:count, 0], tau)))
+    def labels(k: int, count: int, field: str) -> np.ndarray:
+        parts = []
+        for i in range(count):
+            with np.load(chunk(k, i)) as z:
+                parts.append(z[field])
+        return np.concatenate(parts)
 
-    table1, datasets, table2, table4 = {}, {}, {}, {}
+    table1: dict[int, dict] = {}  # Table 1 fills in as the data sets decode every beam
+    datasets, trained, table4 = {}, {}, {}
 
     def snapshot(complete: bool) -> dict:
         """The results document; written after every unit so that a run cut short still reports."""
+        fill_table1(force=complete)
+        g = gen["metrics"]
         doc = {
             "profile": name, "seed": seed, "complete": complete, "profile_config": asdict(prof),
-            "generator": {"test": gen["metrics"]["test"], "parameters": gen["metrics"]["parameters"],
-                          "examples_seen": gen["metrics"]["train"]["examples_seen"],
-                          "loss_curve": gen["metrics"]["train"]["loss_curve"],
-                          "wall_time_s": gen["wall_time_s"]},
+            "generator": {"test": g["test"], "parameters": g["train"]["parameters"],
+                          "examples_seen": g["train"]["examples_seen"], "best_step": g["train"]["best_step"],
+                          "stopped_early": g["train"]["stopped_early"],
+                          "validation_curve": g["train"]["validation_curve"],
+                          "loss_curve": g["train"]["loss_curve"], "wall_time_s": gen["wall_time_s"]},
             "table1": {str(k): table1[k] for k in sorted(table1)},
-            "datasets": datasets, "table2": table2,
-            "table3": {k: v for k, v in table2.items() if k.startswith("data_selection_")},
-            "table4": table4, "wall_time_s": time.perf_counter() - start,
+            "datasets": datasets, "trained": trained, "table4": table4,
+            "wall_time_s": time.perf_counter() - start,
         }
         if _world()[1] == 0:
             write_json_atomic(root / "results.json", doc)
         return doc
 
-    for k in sorted(prof.beams):  # Table 1 first: every beam's labels, before any retraining
-        table1[k] = outputs(k)[1]
-        snapshot(False)
-    for ds_name, k, build in plans:
-        ids, _ = outputs(k)
-        ds, keep = build(ids)
-        datasets[ds_name] = {"size": int(len(ds)), "kept_fraction": float(keep.mean()), "beam": k,
-                             "label_accuracy": _label_quality(ds, eval_taus)}
-        log(f"[eigen] {ds_name}: {len(ds)} examples ({keep.mean():.1%} kept)")
-        if len(ds) == 0:
-            table2[ds_name] = {"best": None, "seeds": [], "note": "empty data set: nothing to train on"}
+    def fill_table1(force: bool) -> None:
+        """Table 1 rows of the beams whose first synth_multiple chunks exist (all of them if ``force``)."""
+        for k in prof.beams:
+            ready = all((root / f"pool_b{k}_c{i}.npz").exists() for i in range(prof.synth_multiple))
+            if k not in table1 and (ready or force):
+                table1[k] = table1_row(labels(k, prof.synth_multiple, "errors"), taus)
+
+    # 3.-4. data sets and their models
+    for spec in plan:
+        datasets[spec.name] = _dataset_unit(spec, root, labels, taus,
+                                            config={**gen_cfg, **asdict(spec)}, seed=seed)
+        info = datasets[spec.name]
+        log(f"[eigen] {spec.name}: {info['size']} examples ({info['kept_fraction']:.1%} kept)")
+        if info["size"] == 0:
+            trained[spec.name] = {"seeds": [], "note": "empty data set: nothing to train on"}
             continue
-        runs = []
-        for s in prof.retrain_seeds:
-            cfg = replace(prof.retrain, seed=prof.retrain.seed + 1000 * s)
-            ckpt = root / f"retrain_{ds_name}_s{s}.pt"
-            retrained, summary = train(prof.model, cfg, ds, ckpt, progress=progress, desc=f"{ds_name} s{s}")
-            runs.append(_rank0_unit(root / f"retrain_{ds_name}_s{s}.json", lambda: {
-                "train": summary, "test": evaluate(retrained, test, eval_taus), "data_size": int(len(ds))},
-                config={**base_cfg, "train": asdict(cfg), "dataset": ds_name, "k": k, "prompts": prof.n_prompts,
-                        "select_tau": prof.select_tau, "generator": gen_cfg}, seed=seed)["metrics"])
-        table2[ds_name] = _best_of(runs, eval_taus)
-        if prof.table4 and not ds_name.startswith("data_selection_"):
-            ckpt = root / f"finetune_{ds_name}.pt"
-            cfg = replace(prof.retrain, seed=prof.retrain.seed + 7)
-            tuned, summary = train(prof.model, cfg, ds, ckpt, init_from=gen_ckpt, progress=progress,
-                                   desc=f"finetune {ds_name}")
-            table4[ds_name] = _rank0_unit(root / f"finetune_{ds_name}.json", lambda: {
-                "train": summary, "test": evaluate(tuned, test, eval_taus)},
-                config={**base_cfg, "train": asdict(cfg), "dataset": ds_name, "init": "generator",
-                        "generator": gen_cfg}, seed=seed)["metrics"]["test"]
+        build = _builder(spec, root, n, n0, seed, labels)
+        ds_cfg = {"dataset": spec.name, "generator": gen_cfg}
+        runs = [fit(f"retrain_{spec.name}_s{s}", replace(prof.retrain, seed=prof.retrain.seed + 1000 * s), build,
+                    ds_cfg)["metrics"] for s in prof.retrain_seeds]
+        trained[spec.name] = seed_summary(runs, taus)
+        if prof.finetune is not None and "table2" in spec.roles:
+            table4[spec.name] = fit(f"finetune_{spec.name}", prof.finetune, build, {**ds_cfg, "init": "generator"},
+                                    init_from=gen_ckpt)["metrics"]["test"]
         snapshot(False)
     return snapshot(True)
 
 
-def label_selection_for(pool: Examples) -> Callable:
-    return lambda ids: label_selection(pool, ids)
+def _dataset_unit(spec: DatasetSpec, root: Path, labels: Callable, taus, *, config: dict, seed: int) -> dict:
+    """Apply the selection rule, save its decisions, and record the data set's size and label quality."""
+    decisions = root / f"decisions_{spec.name}.npz"
+    unit = root / f"dataset_{spec.name}.json"
+    if unit.exists() and not decisions.exists() and _world()[1] == 0:
+        unit.unlink()  # decisions lost: decide again (deterministic, from the stored labels)
+
+    def compute():
+        err = labels(spec.beam, spec.multiple, "errors").astype(np.float64)
+        kept = keep_bits(err, spec.selection, spec.tau)
+        save_decisions(decisions, err, kept, taus)
+        size = int(kept.sum())
+        return {"size": size, "prompts": int(len(err)), "candidates": int(err.size),
+                "kept_fraction": size / len(err),
+                "label_accuracy": accuracy_from_err(err[kept], taus) if size else {tau_label(t): None for t in taus}}
+    record = _rank0_unit(unit, compute, config=config, seed=seed)
+    return {**asdict(spec), **record["metrics"], "decisions": decisions.name}
 
 
-def _best_of(runs: list[dict], taus) -> dict:
-    """Table 2 reports the best run across seeds (Sec. 5.2); the per-seed numbers are kept too."""
-    key = tau_label(max(taus))
-    best = max(runs, key=lambda r: r["test"]["accuracy"][key])
-    return {"best": best["test"]["accuracy"], "seeds": [r["test"]["accuracy"] for r in runs],
-            "malformed": best["test"]["malformed"], "data_size": best["data_size"]}
+def _builder(spec: DatasetSpec, root: Path, n: int, n0: int, seed: int, labels: Callable) -> Callable[[], Examples]:
+    """The training examples of a data set, built only when a model still has to be trained on it."""
+    def build() -> Examples:
+        kept = load_decisions(root / f"decisions_{spec.name}.npz")["kept"]
+        ids = labels(spec.beam, spec.multiple, "ids").astype(np.int64)
+        prompts = [prompt_chunk(n, n0, seed, i) for i in range(spec.multiple)]
+        src = np.concatenate([p.src for p in prompts])
+        eig = np.concatenate([p.eig for p in prompts])
+        rows, chosen = kept_labels(ids, kept)
+        return synthetic_examples(src[rows], eig[rows], chosen)
+    return build

@@ -5,6 +5,10 @@ cross-entropy on the target tokens (PAD ignored). bf16 autocast on CUDA. Checkpo
 optimizer, step, configs) are written atomically every ``checkpoint_every_s`` seconds and at the
 end; a call with an existing checkpoint resumes from it. Batches are drawn from a generator seeded
 by (seed, step, rank), so a resumed run sees the same batches as an uninterrupted one.
+Early stopping (the paper's "before overfitting"): with ``eval_every`` > 0 and a ``validate``
+callback, the model is scored every ``eval_every`` steps on held-out real data; the best weights
+are kept in the checkpoint, and training stops after ``patience`` scores without improvement. The
+returned model is the best one.
 torch.distributed is used only when ``WORLD_SIZE`` > 1 (DDP, one process per GPU).
 """
 
@@ -15,6 +19,7 @@ import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -35,6 +40,8 @@ class TrainConfig:
     clip_grad: float = 1.0         # paper silent; 0 disables clipping
     seed: int = 0
     checkpoint_every_s: float = 300.0  # "checkpoints every few minutes" (issue 5)
+    eval_every: int = 0            # steps between validation scores; 0: no early stopping
+    patience: int = 0              # scores without improvement before stopping (with eval_every > 0)
 
     def __post_init__(self):
         for name in ("steps", "batch_size"):
@@ -44,6 +51,10 @@ class TrainConfig:
             raise ValueError(f"lr must be > 0, got {self.lr}")
         if self.warmup_steps < 0 or self.clip_grad < 0:
             raise ValueError(f"warmup_steps and clip_grad must be >= 0, got {self.warmup_steps}, {self.clip_grad}")
+        if self.eval_every < 0 or self.patience < 0:
+            raise ValueError(f"eval_every and patience must be >= 0, got {self.eval_every}, {self.patience}")
+        if self.eval_every > 0 and self.patience < 1:
+            raise ValueError(f"early stopping (eval_every > 0) needs patience >= 1, got {self.patience}")
 
     def lr_at(self, step: int) -> float:
         """Linear warm-up from lr/warmup to lr over ``warmup_steps`` steps, then constant."""
@@ -71,23 +82,33 @@ def _save_atomic(obj, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def final_weights(ckpt: dict) -> dict:
+    """The weights ``train`` returns from a checkpoint: the best-scoring ones under early stopping."""
+    return ckpt["best"]["model"] if ckpt.get("best") else ckpt["model"]
+
+
 def load_model(path: str | os.PathLike, device: torch.device | None = None) -> Seq2Seq:
-    """The model stored in a checkpoint written by ``train``."""
+    """The model stored in a checkpoint written by ``train`` (its best weights under early stopping)."""
     ckpt = torch.load(path, map_location="cpu", weights_only=False)
     model = Seq2Seq(ModelConfig(**ckpt["model_config"]))
-    model.load_state_dict(ckpt["model"])
+    model.load_state_dict(final_weights(ckpt))
     return model.to(device or pick_device())
 
 
 def train(model_cfg: ModelConfig, cfg: TrainConfig, data: Examples, checkpoint: str | os.PathLike, *,
-          init_from: str | os.PathLike | None = None, progress: bool = True, desc: str = "train") -> tuple[Seq2Seq, dict]:
+          init_from: str | os.PathLike | None = None, validate: Callable[[Seq2Seq], float] | None = None,
+          progress: bool = True, desc: str = "train") -> tuple[Seq2Seq, dict]:
     """Train (or resume training) a model on ``data``; returns the model and a summary dict.
 
     ``init_from``: a checkpoint whose weights start a fresh run (fine-tuning, Table 4); ignored
-    when ``checkpoint`` exists, since then the run resumes from it.
+    when ``checkpoint`` exists, since then the run resumes from it. ``validate``: the score
+    (higher is better) that early stopping reads when ``cfg.eval_every`` > 0; then the returned
+    model is the best-scoring one, and the summary holds the validation history.
     """
     if len(data) == 0:
         raise ValueError("data must hold at least one example")
+    if cfg.eval_every > 0 and validate is None:
+        raise ValueError("cfg.eval_every > 0 (early stopping) needs a validate callback")
     checkpoint = Path(checkpoint)
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     world, rank, _ = _dist_info()
@@ -98,6 +119,8 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, data: Examples, checkpoint: 
     model = Seq2Seq(model_cfg).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     step, losses = 0, []
+    # early stopping state: every (step, score), the best weights, scores since the last improvement
+    history, best, stale = [], None, 0
     if checkpoint.exists():
         ckpt = torch.load(checkpoint, map_location=device, weights_only=False)
         if ckpt["model_config"] != asdict(model_cfg) or ckpt["train_config"] != asdict(cfg):
@@ -106,8 +129,9 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, data: Examples, checkpoint: 
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
         step, losses = ckpt["step"], ckpt["losses"]
+        history, best, stale = ckpt.get("history", []), ckpt.get("best"), ckpt.get("stale", 0)
     elif init_from is not None:
-        model.load_state_dict(torch.load(init_from, map_location=device, weights_only=False)["model"])
+        model.load_state_dict(final_weights(torch.load(init_from, map_location=device, weights_only=False)))
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     src = torch.as_tensor(data.src, dtype=torch.long)
     tgt = torch.as_tensor(data.tgt, dtype=torch.long)
@@ -116,7 +140,8 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, data: Examples, checkpoint: 
     def save():
         if rank == 0:
             _save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
-                          "losses": losses, "model_config": asdict(model_cfg), "train_config": asdict(cfg)},
+                          "losses": losses, "history": history, "best": best, "stale": stale,
+                          "model_config": asdict(model_cfg), "train_config": asdict(cfg)},
                          checkpoint)
 
     start, last_save = time.perf_counter(), time.perf_counter()
@@ -125,7 +150,8 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, data: Examples, checkpoint: 
     model.train()
     bar = tqdm(total=cfg.steps, initial=step, desc=desc, disable=not progress or rank != 0,
                mininterval=5.0, leave=False)
-    while step < cfg.steps:
+    stopped = cfg.eval_every > 0 and stale >= cfg.patience
+    while step < cfg.steps and not stopped:
         rng = np.random.default_rng([cfg.seed, step, rank])
         idx = torch.as_tensor(rng.integers(0, len(data), size=cfg.batch_size))
         s, t = src[idx].to(device), tgt[idx].to(device)
@@ -146,6 +172,21 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, data: Examples, checkpoint: 
             bar.set_postfix(loss=f"{losses[-1][1]:.3f}")
             running = []
         bar.update(1)
+        if cfg.eval_every > 0 and (step % cfg.eval_every == 0 or step == cfg.steps):
+            model.eval()
+            score = float(validate(model))
+            model.train()
+            history.append([step, score])
+            if best is None or score > best["score"]:
+                best = {"step": step, "score": score,
+                        "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
+                stale = 0
+            else:
+                stale += 1
+            stopped = stale >= cfg.patience
+            bar.set_postfix(loss=f"{losses[-1][1]:.3f}" if losses else "", val=f"{score:.3f}")
+            save()  # a validation point is a natural resume point (and the best weights must survive)
+            last_save = time.perf_counter()
         if time.perf_counter() - last_save > cfg.checkpoint_every_s:
             save()
             last_save = time.perf_counter()
@@ -154,7 +195,12 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, data: Examples, checkpoint: 
         save()
     elapsed = time.perf_counter() - start
     done = step - start_step
+    if best is not None:  # early stopping: the best-scoring weights, not the last ones
+        model.load_state_dict(best["model"])
     summary = {"steps": step, "examples_seen": step * cfg.batch_size * world,
+               "stopped_early": bool(stopped and step < cfg.steps),
+               "best_step": None if best is None else best["step"],
+               "best_validation": None if best is None else best["score"], "validation_curve": history,
                "final_loss": losses[-1][1] if losses else None, "loss_curve": losses,
                "examples_per_s_this_call": done * cfg.batch_size * world / elapsed if done else None,
                "wall_time_s_this_call": elapsed}

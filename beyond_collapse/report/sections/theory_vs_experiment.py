@@ -79,15 +79,12 @@ def _obs(row: dict, base: str) -> str:
 
 
 def _dataset_label(row: dict) -> str:
-    name = row["dataset"]
-    if name.startswith("retrain_"):
-        return f"{row['strategy']} {row['rate']:.1%}"
-    if name.startswith("label_selection_beam"):
-        return f"label selection, beam {name.removeprefix('label_selection_beam')}"
-    if name.startswith("data_selection_"):
-        tau, mult = name.removeprefix("data_selection_").split("_x")
-        return f"data selection {tau}, {mult}x prompts"
-    return name.replace("_", " ")
+    if "title" in row:  # eigen: the export writes each data set's title from its recorded rule
+        return row["title"]
+    return f"{row['strategy']} {row['rate']:.1%}"
+
+
+_FAMILY = {"none": "no selection", "data": "data selection", "label": "label selection"}
 
 
 def _reference_label(row: dict) -> str:
@@ -233,7 +230,7 @@ def plot_phase(panels: list[tuple[str, list[dict]]], path: Path) -> Path:
             pt = r["point"]
             if pt is None or pt.ratio is None or pt.p.estimate is None:
                 continue
-            family = r.get("strategy") or " ".join(r["dataset"].split("_")[:2])
+            family = r.get("strategy") or _FAMILY[r["selection"]]
             y = min(max(pt.ratio, _RATIO_FLOOR), _RATIO_CEIL)
             outcome = r["outcome"].get("generator")
             ax.scatter(pt.p.estimate, y, s=36, marker=markers.get(family, "o"), color=_COLORS[outcome],
@@ -289,15 +286,15 @@ def _eigen_text(doc: dict, rows: list[dict], rel: str) -> str:
     parts = [
         f"Profile `{doc['profile']}`" + ("" if doc.get("complete", True) else " (**run cut short**: only finished "
                                          "data sets)") + f"; counts: [{rel}]({rel}).",
-        "Mapping: correct = " + m["correct"] + ". No selection: " + m["no_selection"] + ". Data selection: "
-        + m["data_selection"] + ". Label selection: " + m["label_selection_beam<k>"] + " (so the k candidates of "
+        "Mapping: correct = " + m["correct"] + ". Kept = " + m["kept"] + ". No selection: " + m["none"]
+        + ". Data selection: " + m["data"] + ". Label selection: " + m["label"] + " (so the k candidates of "
         "one prompt are not independent examples, and at most one of them is kept: phi and psi there measure how "
         "well the oracle's choice separates right from wrong candidates, not a per-example keep rate of an iid "
         "verifier). Observed: " + m["observed"] + f". Generator test accuracy: {acc} "
         f"(n = {doc['generator']['n_test']}). The generator was trained on "
         + (f"{doc['generator']['n_train']:,} " if doc["generator"].get("n_train") else "")
-        + "real examples with the same step budget as every retrained model, so it is also the reference for "
-        "\"training on real labels\": no other real-label model is trained.",
+        + "real examples, early-stopped on the same real validation set as every retrained model, so it is also "
+        "the reference for \"training on real labels\": no other real-label model is trained.",
         table_markdown(rows, real_column=False),
         "Rows where the prediction and the observed outcome disagree:\n\n" + disagreements_markdown(rows),
         concordance_markdown(rows, lambda r: r["reference"]),
