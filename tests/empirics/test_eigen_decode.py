@@ -80,3 +80,22 @@ def test_bad_arguments(tiny):
         beam_search(model, src, 0)
     with pytest.raises(ValueError, match="batch_size"):
         greedy(model, src, batch_size=0)
+
+
+@pytest.mark.parametrize("norm_first", [True, False])
+def test_incremental_decoding_equals_the_full_decoder(norm_first):
+    """decode_step with its cache gives the logits of decode() on the whole prefix, position by position,
+    for pre-norm and post-norm layers and more than one decoder layer."""
+    torch.manual_seed(1)
+    cfg = ModelConfig(n=2, d_model=16, n_heads=2, enc_layers=1, dec_layers=2, dim_ff=32, norm_first=norm_first)
+    model = Seq2Seq(cfg).eval()
+    data = sample_examples(2, 5, 0, "test")
+    src, tgt = torch.as_tensor(data.src), torch.as_tensor(data.tgt)
+    with torch.no_grad():
+        memory = model.encode(src)
+        full = model.decode(memory, tgt[:, :-1])  # (B, T, V)
+        cache = None
+        for t in range(tgt.shape[1] - 1):
+            logits, cache = model.decode_step(memory, tgt[:, t], cache)
+            torch.testing.assert_close(logits, full[:, t], rtol=1e-5, atol=1e-5)
+    assert len(cache) == 2 and cache[0].shape == (5, tgt.shape[1] - 1, 16)

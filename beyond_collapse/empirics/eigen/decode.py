@@ -59,9 +59,10 @@ def _beam_chunk(model: Seq2Seq, src: torch.Tensor, k: int, device: torch.device)
     scores = torch.full((b, k), float("-inf"), device=device)
     scores[:, 0] = 0.0  # one live hypothesis at the start, so the first step fans out from it
     finished = torch.zeros(b * k, dtype=torch.bool, device=device)
+    cache = None
     for _ in range(steps):
         with _autocast(device):
-            logits = model.decode(memory, seqs)[:, -1]  # (B*k, V)
+            logits, cache = model.decode_step(memory, seqs[:, -1], cache)  # (B*k, V)
         logp = torch.log_softmax(logits.float(), dim=-1)
         vocab = logp.shape[-1]
         done_row = torch.full_like(logp[0], float("-inf"))
@@ -72,6 +73,7 @@ def _beam_chunk(model: Seq2Seq, src: torch.Tensor, k: int, device: torch.device)
         beam, tok = flat // vocab, flat % vocab
         rows = (torch.arange(b, device=device)[:, None] * k + beam).reshape(-1)
         seqs = torch.cat([seqs[rows], tok.reshape(-1, 1)], dim=1)
+        cache = [c[rows] for c in cache]
         finished = finished[rows] | (tok.reshape(-1) == EOS)
         if bool(finished.all()):
             break
@@ -97,9 +99,10 @@ def greedy(model: Seq2Seq, src, *, batch_size: int = 1024) -> tuple[np.ndarray, 
         seqs = torch.full((len(chunk), 1), BOS, dtype=torch.long, device=device)
         ll = torch.zeros(len(chunk), device=device)
         finished = torch.zeros(len(chunk), dtype=torch.bool, device=device)
+        cache = None
         for _ in range(steps):
             with _autocast(device):
-                logits = model.decode(memory, seqs)[:, -1]
+                logits, cache = model.decode_step(memory, seqs[:, -1], cache)
             logp = torch.log_softmax(logits.float(), dim=-1)
             best_lp, tok = logp.max(dim=-1)
             tok = torch.where(finished, torch.full_like(tok, PAD), tok)

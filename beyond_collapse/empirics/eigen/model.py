@@ -64,14 +64,47 @@ class Seq2Seq(nn.Module):
         x = self.embed(src) + self.pos_src(torch.arange(s, device=src.device))
         return self.transformer.encoder(x)
 
-    def decode(self, memory: torch.Tensor, tgt_in: torch.Tensor) -> torch.Tensor:
-        """memory (B, S, d), tgt_in (B, T) ids starting with BOS -> logits (B, T, V)."""
+    def _decoder_states(self, memory: torch.Tensor, tgt_in: torch.Tensor) -> torch.Tensor:
         t = tgt_in.shape[1]
         assert t <= self.cfg.tgt_len, f"target length {t} > {self.cfg.tgt_len}"
         y = self.embed(tgt_in) + self.pos_tgt(torch.arange(t, device=tgt_in.device))
         mask = nn.Transformer.generate_square_subsequent_mask(t, device=tgt_in.device, dtype=y.dtype)
-        h = self.transformer.decoder(y, memory, tgt_mask=mask, tgt_is_causal=True)
-        return self.out(h)
+        return self.transformer.decoder(y, memory, tgt_mask=mask, tgt_is_causal=True)
+
+    def decode(self, memory: torch.Tensor, tgt_in: torch.Tensor) -> torch.Tensor:
+        """memory (B, S, d), tgt_in (B, T) ids starting with BOS -> logits (B, T, V)."""
+        return self.out(self._decoder_states(memory, tgt_in))
+
+    def decode_step(self, memory: torch.Tensor, tok: torch.Tensor,
+                    cache: list[torch.Tensor] | None) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """One step of incremental decoding: the logits (B, V) of the token after ``tok`` (B,).
+
+        ``cache`` holds, per decoder layer, that layer's inputs at the earlier positions (B, t, d)
+        (None at the first step, where ``tok`` is BOS); the returned cache adds this position.
+        Causal attention means a position's outputs depend only on positions up to it, so each step
+        runs every layer on the new position alone, attending over the cached inputs; the result
+        equals ``decode(memory, prefix)[:, -1]`` (tested). Decoding re-indexes the cache rows when
+        beams are reordered.
+        """
+        t = 0 if cache is None else cache[0].shape[1]
+        assert t < self.cfg.tgt_len, f"target length {t + 1} > {self.cfg.tgt_len}"
+        x = self.embed(tok[:, None]) + self.pos_tgt.weight[t]
+        new_cache = []
+        for i, layer in enumerate(self.transformer.decoder.layers):
+            inputs = x if cache is None else torch.cat([cache[i], x], dim=1)
+            new_cache.append(inputs)
+            if layer.norm_first:
+                kv = layer.norm1(inputs)
+                x = x + layer.self_attn(layer.norm1(x), kv, kv, need_weights=False)[0]
+                x = x + layer.multihead_attn(layer.norm2(x), memory, memory, need_weights=False)[0]
+                x = x + layer._ff_block(layer.norm3(x))
+            else:
+                x = layer.norm1(x + layer.self_attn(x, inputs, inputs, need_weights=False)[0])
+                x = layer.norm2(x + layer.multihead_attn(x, memory, memory, need_weights=False)[0])
+                x = layer.norm3(x + layer._ff_block(x))
+        if self.transformer.decoder.norm is not None:
+            x = self.transformer.decoder.norm(x)
+        return self.out(x[:, 0]), new_cache
 
     def forward(self, src: torch.Tensor, tgt_in: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(src), tgt_in)
