@@ -1,4 +1,11 @@
-"""Results files and resumable runs, shared by every long experiment.
+"""The one run layout, results files and resumable runs, shared by every long experiment.
+
+Layout. A profile is a run size named in ``PROFILES``; an experiment looks up its own frozen
+config of a profile with ``pick_profile``. Every experiment on every profile has its own folder of
+resumable units, ``runs_folder(runs_dir, profile, experiment)`` = ``<runs_dir>/<profile>/<experiment>``,
+and writes its results under ``results_path(out_dir, profile, name)`` =
+``<out_dir>/<profile>/<name>``: one folder per profile, so no profile's results overwrite
+another's. Commands declare the shared options with ``add_run_args``.
 
 Conventions (DESIGN.md): results are JSON holding config, seed, package versions, device, wall
 time and metrics; they are written atomically (temporary file + ``os.replace``) so an interrupted
@@ -17,11 +24,61 @@ import time
 from dataclasses import asdict, is_dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping, TypeVar
 
 import numpy as np
 
+from beyond_collapse._validation import check_choice
+
 PROFILES = ("quick", "cpu", "paper")
+"""Run sizes: ``quick`` (minutes on 2 CPU cores), ``cpu`` (hours, resumable), ``paper`` (the paper's sizes)."""
+RUNS_DIR = "runs"
+"""Default root of the resumable units (``--runs-dir``)."""
+
+_Config = TypeVar("_Config")
+
+
+def pick_profile(profile: str, configs: Mapping[str, _Config]) -> _Config:
+    """The config of ``profile`` in an experiment's table of configs (one per name of ``PROFILES``).
+
+    Raises ``ValueError`` naming the valid profiles for an unknown name.
+    """
+    check_choice("profile", profile, PROFILES)
+    return configs[profile]
+
+
+def runs_folder(runs_dir: str | os.PathLike, profile: str, experiment: str) -> Path:
+    """``<runs_dir>/<profile>/<experiment>``: the resumable units of one experiment on one profile."""
+    check_choice("profile", profile, PROFILES)
+    if not experiment or Path(experiment).name != experiment:
+        raise ValueError(f"experiment must be a plain folder name, got {experiment!r}")
+    return Path(runs_dir) / profile / experiment
+
+
+def results_path(out_dir: str | os.PathLike, profile: str, name: str) -> Path:
+    """``<out_dir>/<profile>/<name>``: one results file of one profile (e.g. ``fig5.json``).
+
+    Each profile has its own folder, so a ``cpu`` run never overwrites the ``quick`` results.
+    """
+    check_choice("profile", profile, PROFILES)
+    if not name or Path(name).name != name:
+        raise ValueError(f"name must be a plain file name, got {name!r}")
+    return Path(out_dir) / profile / name
+
+
+def add_run_args(parser, *, out: str, out_help: str = "results folder, one subfolder per profile",
+                 profile: str = "quick", seed: int | None = 0, seed_help: str = "base seed") -> None:
+    """Add the options every experiment command shares: ``--profile``, ``--runs-dir``, ``--out``, ``--seed``.
+
+    ``out`` is the default results folder (an experiment writes ``results_path(out, profile, name)``);
+    ``seed=None`` leaves the seed to the profile's config.
+    """
+    parser.add_argument("--profile", choices=PROFILES, default=profile, help=f"run sizes (default: {profile})")
+    parser.add_argument("--runs-dir", default=RUNS_DIR,
+                        help=f"root of the resumable units, <runs-dir>/<profile>/<experiment> (default: {RUNS_DIR})")
+    parser.add_argument("--out", default=out, help=f"{out_help} (default: {out})")
+    default = "the profile's" if seed is None else seed
+    parser.add_argument("--seed", type=int, default=seed, help=f"{seed_help} (default: {default})")
 
 _VERSIONED_PACKAGES = (
     "beyond-collapse", "numpy", "scipy", "sympy", "mpmath", "numba",

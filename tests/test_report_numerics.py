@@ -31,7 +31,7 @@ def test_fig5_measures_p_down_as_sup_and_p_up_as_inf_and_judges_thm_d3():
 
 
 def test_fig5_text_calls_the_supremum_p_down():
-    res = json.loads((RESULTS / "fig5.json").read_text())
+    res = json.loads((RESULTS / "quick" / "fig5.json").read_text())
     text = sec._fig5(res, lambda name: name)
     assert "Measured p_down = sup{p : acc >= 90%}" in text and "Measured p_up = sup" not in text
     assert "p_up per seed (inf acc <= 10%)" in text

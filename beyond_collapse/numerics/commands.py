@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from beyond_collapse.runs import PROFILES
+from beyond_collapse.runs import add_run_args
+
+RESULTS = "docs/results/numerics"
 
 _HELP = {
     "fig2": "supervised pruning at several generator/pruner angles, under the three couplings of the "
@@ -13,11 +15,11 @@ _HELP = {
 
 
 def _run(args) -> int:
-    from pathlib import Path
-
     from beyond_collapse.numerics.experiments import produce
+    from beyond_collapse.runs import runs_folder
 
-    _, json_path, png_path = produce(args.figure, profile=args.profile, runs_dir=Path(args.runs_dir) / args.profile,
+    _, json_path, png_path = produce(args.figure, profile=args.profile,
+                                     runs_dir=runs_folder(args.runs_dir, args.profile, args.figure),
                                      out_dir=args.out, base_seed=args.seed, progress=not args.quiet)
     print(f"wrote {json_path} and {png_path}")
     return 0
@@ -28,9 +30,6 @@ def register(subparsers) -> None:
     figures = p.add_subparsers(dest="figure", required=True, parser_class=type(p))
     for name, text in _HELP.items():
         f = figures.add_parser(name, help=text, description=text)
-        f.add_argument("--profile", choices=PROFILES, default="quick", help="run sizes (default: quick)")
-        f.add_argument("--runs-dir", default="runs", help="cache of resumable units, per profile (default: runs)")
-        f.add_argument("--out", default="docs/results/numerics", help="where the JSON and PNG go")
-        f.add_argument("--seed", type=int, default=0, help="base seed (default: 0)")
+        add_run_args(f, out=RESULTS)
         f.add_argument("--quiet", action="store_true", help="no progress bar")
         f.set_defaults(func=_run)

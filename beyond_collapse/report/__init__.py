@@ -3,8 +3,9 @@
 A section module (listed in ``SECTIONS``) defines ``TITLE: str`` and
 ``build(ctx: ReportContext) -> str``, returning markdown. It may write figures (PNG) and JSON
 summaries under ``ctx.section_dir(name)`` and link them with paths relative to ``ctx.out_dir``.
-Sections compute what they show on ``ctx.profile`` (resumable units under ``ctx.runs_dir``), or
-read committed results of longer profiles; each says which profile its numbers come from.
+Sections compute what they show on ``ctx.profile`` (an experiment's resumable units under
+``ctx.runs_folder(experiment)``), or read committed results of longer profiles; each says which
+profile its numbers come from.
 """
 
 from __future__ import annotations
@@ -31,8 +32,12 @@ SECTIONS = (  # paper order: theory, its claims, simulations, the two experiment
 class ReportContext:
     profile: str
     out_dir: Path
-    runs_dir: Path
+    runs_dir: Path   # <runs root>/<profile>, as build_report sets it
     seed: int = 0
+
+    def runs_folder(self, experiment: str) -> Path:
+        """The resumable units of ``experiment`` on this profile, ``runs.runs_folder(root, profile, experiment)``."""
+        return self.runs_dir / experiment
 
     def section_dir(self, name: str) -> Path:
         path = self.out_dir / name

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from beyond_collapse.runs import PROFILES
+from beyond_collapse.runs import add_run_args
 
 
 def _run(args) -> int:
@@ -15,8 +15,5 @@ def _run(args) -> int:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("report", help="build docs/results/ (theory, numerics, empirics, claims)")
-    p.add_argument("--profile", choices=PROFILES, default="quick", help="run sizes (default: quick)")
-    p.add_argument("--out", default="docs/results", help="output directory (default: docs/results)")
-    p.add_argument("--runs-dir", default="runs", help="cache of resumable run units (default: runs)")
-    p.add_argument("--seed", type=int, default=0, help="base seed for every simulation (default: 0)")
+    add_run_args(p, out="docs/results", out_help="output directory", seed_help="base seed for every simulation")
     p.set_defaults(func=_run)

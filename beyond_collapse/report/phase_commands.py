@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from beyond_collapse.runs import PROFILES
+from beyond_collapse.runs import add_run_args, runs_folder
 
 _OUT = "docs/results/theory_vs_experiment"
 
@@ -44,7 +44,7 @@ def _export(args) -> int:
     out = Path(args.out) / f"{args.experiment}_{args.profile}.json"
     if args.experiment == "eigen":
         results = args.results or f"docs/results/eigen/{args.profile}_results.json"
-        path = export_eigen(results, Path(args.runs_dir) / args.profile / "eigen", out)
+        path = export_eigen(results, runs_folder(args.runs_dir, args.profile, "eigen"), out)
     else:
         results = args.results or f"docs/results/summarization/results_{args.profile}.json"
         scores = args.scores or f"docs/results/summarization/synthetic_scores_{args.profile}.jsonl"
@@ -68,11 +68,8 @@ def register(subparsers) -> None:
     pt.set_defaults(func=_point)
     e = sub.add_parser("export", help="counts document of an experiment's saved results for the report section")
     e.add_argument("experiment", choices=("eigen", "summarization"))
-    e.add_argument("--profile", choices=PROFILES, default="cpu", help="which run (default: cpu)")
+    add_run_args(e, out=_OUT, out_help="output folder", profile="cpu", seed_help="bootstrap seed for correlations")
     e.add_argument("--results", default=None, help="results JSON (default: the experiment's docs/results file)")
     e.add_argument("--scores", default=None, help="summarization only: synthetic_scores_<profile>.jsonl "
                    "(default: docs/results/summarization/)")
-    e.add_argument("--runs-dir", default="runs", help="runs folder (default: runs)")
-    e.add_argument("--out", default=_OUT, help=f"output folder (default: {_OUT})")
-    e.add_argument("--seed", type=int, default=0, help="bootstrap seed for correlations (default: 0)")
     e.set_defaults(func=_export)

@@ -54,9 +54,9 @@ def test_fig5_curve_is_perfect_below_and_inverted_above_the_breakdown():
 def test_fig5_run_resumes_without_recomputing(tmp_path, monkeypatch):
     micro = fig5.Fig5Config(n=120, d=40, mu_norm=0.5, lam=1e-2, ratios=(0.5, 2.0), left_ratios=(0.5,),
                             p_step=0.25, seeds=1)
-    monkeypatch.setitem(fig5.PROFILES, "quick", micro)
+    monkeypatch.setitem(fig5.CONFIGS, "quick", micro)
     first = fig5.run("quick", runs_dir=tmp_path, progress=False)
-    assert len(list((tmp_path / "fig5").glob("*.json"))) == 2  # one unit per (ratio, seed)
+    assert len(list(tmp_path.glob("*.json"))) == 2  # one unit per (ratio, seed)
 
     def boom(*args, **kwargs):
         raise AssertionError("a finished unit was recomputed")
@@ -166,14 +166,33 @@ def test_fig2_isotropic_breakdown_matches_theory():
 
 
 def test_cli_simulate_writes_json_and_png(tmp_path, monkeypatch):
-    monkeypatch.setitem(fig3.PROFILES, "quick", TINY3)
+    monkeypatch.setitem(fig3.CONFIGS, "quick", TINY3)
     out = tmp_path / "out"
     rc = main(["simulate", "fig3", "--profile", "quick", "--runs-dir", str(tmp_path / "runs"), "--out", str(out), "--quiet"])
     assert rc == 0
-    data = json.loads((out / "fig3.json").read_text())
+    data = json.loads((out / "quick" / "fig3.json").read_text())
     assert data["n_prime"] == list(TINY3.n_prime)
-    assert (out / "fig3.png").stat().st_size > 1000
+    assert (out / "quick" / "fig3.png").stat().st_size > 1000
     assert len(list((tmp_path / "runs" / "quick" / "fig3").glob("*.json"))) == 1
+
+
+def test_cli_simulate_keeps_each_profiles_results_apart(tmp_path, monkeypatch):
+    """A cpu run with the default --out used to overwrite the quick profile's fig5.json (issue 14):
+    each profile now writes under its own folder, and the quick results stay as they were."""
+    micro = {name: fig5.Fig5Config(n=120, d=40, mu_norm=0.5, lam=1e-2, ratios=(r,), left_ratios=(r,), p_step=0.25,
+                                   seeds=1) for name, r in (("quick", 0.5), ("cpu", 2.0))}
+    for name, cfg in micro.items():
+        monkeypatch.setitem(fig5.CONFIGS, name, cfg)
+    monkeypatch.chdir(tmp_path)  # the default --out and --runs-dir are relative
+    for profile in ("quick", "cpu"):
+        assert main(["simulate", "fig5", "--profile", profile, "--quiet"]) == 0
+    out = tmp_path / "docs" / "results" / "numerics"
+    for profile, ratio in (("quick", 0.5), ("cpu", 2.0)):
+        data = json.loads((out / profile / "fig5.json").read_text())
+        assert data["profile"] == profile and data["config"]["ratios"] == [ratio]
+        assert (out / profile / "fig5.png").exists()
+        assert len(list((tmp_path / "runs" / profile / "fig5").glob("*.json"))) == 1
+    assert not (out / "fig5.json").exists()
 
 
 def test_bad_profile_is_a_value_error(tmp_path):

@@ -137,13 +137,13 @@ TINY = fig2.Fig2Config(n=200, d=12, mu_norm=0.3, lam=1e-2, theta_prunes=(1 / 6,)
 
 
 def test_unit_paths_separate_couplings(tmp_path, monkeypatch):
-    monkeypatch.setitem(fig2.PROFILES, "quick", TINY)
+    monkeypatch.setitem(fig2.CONFIGS, "quick", TINY)
     res = fig2.run("quick", runs_dir=tmp_path, progress=False)
-    files = sorted(p.name for p in (tmp_path / "fig2").glob("*.json"))
+    files = sorted(p.name for p in tmp_path.glob("*.json"))
     assert len(files) == len(fig2.DATA) * len(fig2.COUPLINGS)
     for data in fig2.DATA:
         for c in fig2.COUPLINGS:
-            path = fig2.unit_path(tmp_path / "fig2", data, c, 1 / 6, 0)
+            path = fig2.unit_path(tmp_path, data, c, 1 / 6, 0)
             assert path.name in files and c in path.name
             assert json.loads(path.read_text())["config"]["coupling"] == c
     assert {(r["data"], r["coupling"]) for r in res["breakdown"]} == {(d, c) for d in fig2.DATA for c in fig2.COUPLINGS}
@@ -159,8 +159,8 @@ def test_unit_paths_separate_couplings(tmp_path, monkeypatch):
     again = fig2.run("quick", runs_dir=tmp_path, progress=False)
     assert again["mean_accuracy"] == res["mean_accuracy"]
     # a unit of one coupling under another coupling's name is refused, not silently reused
-    src = fig2.unit_path(tmp_path / "fig2", "mixture", "independent", 1 / 6, 0)
-    shutil.copy(src, fig2.unit_path(tmp_path / "fig2", "mixture", "opposite", 1 / 6, 0))
+    src = fig2.unit_path(tmp_path, "mixture", "independent", 1 / 6, 0)
+    shutil.copy(src, fig2.unit_path(tmp_path, "mixture", "opposite", 1 / 6, 0))
     with pytest.raises(ValueError, match="different config"):
         fig2.run("quick", runs_dir=tmp_path, progress=False)
 

@@ -6,16 +6,6 @@ from pathlib import Path
 
 import numpy as np
 
-from beyond_collapse._validation import check_choice
-from beyond_collapse.runs import PROFILES
-
-
-def profile_config(profiles: dict, profile: str):
-    """The configuration of ``profile`` (one of runs.PROFILES)."""
-    check_choice("profile", profile, PROFILES)
-    return profiles[profile]
-
-
 def unit_rng(base_seed: int, *keys: int) -> np.random.Generator:
     """An independent stream per unit, reproducible from (base seed, unit keys) alone."""
     return np.random.default_rng([int(base_seed), *map(int, keys)])

@@ -35,16 +35,16 @@ import numpy as np
 from beyond_collapse._validation import check_choice, scalar_or_array
 from beyond_collapse.numerics.bayes import accuracy_vs_bayes
 from beyond_collapse.numerics.experiments._common import (
-    fit_pruned, measured_breakdown, profile_config, seed_summary, unit_rng,
+    fit_pruned, measured_breakdown, seed_summary, unit_rng,
 )
 from beyond_collapse.numerics.samplers import mixture_mean, sample_supervised_dataset
-from beyond_collapse.runs import run_unit
+from beyond_collapse.runs import RUNS_DIR, pick_profile, run_unit, runs_folder
 
 COUPLINGS = ("independent", "same-side", "opposite")
 DATA = ("isotropic", "mixture")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Fig2Config:
     n: int                           # synthesized examples before pruning
     d: int
@@ -58,11 +58,16 @@ class Fig2Config:
 
 
 _PRUNES = (0.0, 1 / 12, 1 / 6, 1 / 4, 1 / 3)
-PROFILES = {
+CONFIGS = {  # one per name of runs.PROFILES; read through get_profile
     "quick": Fig2Config(n=1500, d=100, mu_norm=0.2, lam=1e-2, theta_prunes=_PRUNES, steps=36, seeds=2),
     "cpu": Fig2Config(n=5000, d=200, mu_norm=0.15, lam=1e-2, theta_prunes=_PRUNES, steps=72, seeds=5),
     "paper": Fig2Config(n=20000, d=500, mu_norm=0.1, lam=1e-2, theta_prunes=_PRUNES, steps=144, seeds=10),
 }
+
+
+def get_profile(profile: str) -> Fig2Config:
+    """The config of ``profile`` (one of ``runs.PROFILES``); ``ValueError`` for another name."""
+    return pick_profile(profile, CONFIGS)
 
 
 def coupled_theta(theta_gen, theta_prune, coupling: str = "independent"):
@@ -168,15 +173,16 @@ def unit_path(runs_dir: str | Path, data: str, coupling: str, theta_prune: float
     return Path(runs_dir) / f"{data}_{coupling}_prune{theta_prune * 180:g}deg_seed{seed}.json"
 
 
-def run(profile: str = "quick", runs_dir: str | Path = "runs/quick", base_seed: int = 0, progress: bool = True) -> dict:
-    """Run (or resume) Fig. 2 on ``profile``; returns curves and the predicted/measured breakdown table
+def run(profile: str = "quick", runs_dir: str | Path | None = None, base_seed: int = 0, progress: bool = True) -> dict:
+    """Run (or resume) Fig. 2 on ``profile``, with its resumable units in ``runs_dir`` (default
+    ``runs_folder("runs", profile, "fig2")``); returns curves and the predicted/measured breakdown table
     (one row per data model, coupling and theta_prune)."""
     from tqdm import tqdm
 
-    cfg = profile_config(PROFILES, profile)
+    cfg = get_profile(profile)
     for c in cfg.couplings:
         check_choice("coupling", c, COUPLINGS)
-    runs_dir = Path(runs_dir) / "fig2"
+    runs_dir = runs_folder(RUNS_DIR, profile, "fig2") if runs_dir is None else Path(runs_dir)
     config = asdict(cfg)
     # a unit depends on its own coupling only, so the list of couplings stays out of its config
     unit_config = {k: v for k, v in config.items() if k != "couplings"}

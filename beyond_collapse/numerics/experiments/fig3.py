@@ -29,15 +29,15 @@ import numpy as np
 from scipy.special import expit
 
 from beyond_collapse.numerics.bayes import bayes_accuracy, mixture_accuracy
-from beyond_collapse.numerics.experiments._common import profile_config, unit_rng
+from beyond_collapse.numerics.experiments._common import unit_rng
 from beyond_collapse.numerics.samplers import linear_pruner, sample_gaussian_mixture
-from beyond_collapse.runs import run_unit
+from beyond_collapse.runs import RUNS_DIR, pick_profile, run_unit, runs_folder
 
 METHODS = ("clean", "oracle", "theta=pi/12", "theta=pi/6", "random")
 _THETAS = {"oracle": 0.0, "theta=pi/12": np.pi / 12, "theta=pi/6": np.pi / 6}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Fig3Config:
     n0_values: tuple[int, ...]   # original data sizes N0 (one panel each)
     n1: int                      # synthesized pool size N1
@@ -53,11 +53,16 @@ def _grid(lo: float, hi: float, per_decade: int) -> tuple[int, ...]:
     return tuple(int(v) for v in np.unique(np.round(np.logspace(lo, hi, int((hi - lo) * per_decade) + 1))))
 
 
-PROFILES = {
+CONFIGS = {  # one per name of runs.PROFILES; read through get_profile
     "quick": Fig3Config(n0_values=(100, 300, 900), n1=100_000, n_prime=_grid(1, 4, 3), seeds=2),
     "cpu": Fig3Config(n0_values=(100, 300, 900), n1=1_000_000, n_prime=_grid(1, 5, 4), seeds=5),
     "paper": Fig3Config(n0_values=(100, 300, 900), n1=1_000_000, n_prime=_grid(1, 5, 4), seeds=10),
 }
+
+
+def get_profile(profile: str) -> Fig3Config:
+    """The config of ``profile`` (one of ``runs.PROFILES``); ``ValueError`` for another name."""
+    return pick_profile(profile, CONFIGS)
 
 
 class _PrefixOLS:
@@ -196,12 +201,13 @@ def relative_error_curves(cfg: Fig3Config, n0: int, seed: int, base_seed: int = 
     }
 
 
-def run(profile: str = "quick", runs_dir: str | Path = "runs/quick", base_seed: int = 0, progress: bool = True) -> dict:
-    """Run (or resume) Fig. 3 on ``profile``; returns per-seed curves and their mean and spread."""
+def run(profile: str = "quick", runs_dir: str | Path | None = None, base_seed: int = 0, progress: bool = True) -> dict:
+    """Run (or resume) Fig. 3 on ``profile``, with its resumable units in ``runs_dir`` (default
+    ``runs_folder("runs", profile, "fig3")``); returns per-seed curves and their mean and spread."""
     from tqdm import tqdm
 
-    cfg = profile_config(PROFILES, profile)
-    runs_dir = Path(runs_dir) / "fig3"
+    cfg = get_profile(profile)
+    runs_dir = runs_folder(RUNS_DIR, profile, "fig3") if runs_dir is None else Path(runs_dir)
     config = asdict(cfg)
     units = [(n0, s) for n0 in cfg.n0_values for s in range(cfg.seeds)]
     per = {n0: [] for n0 in cfg.n0_values}

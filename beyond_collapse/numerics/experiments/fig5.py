@@ -18,13 +18,13 @@ import numpy as np
 
 from beyond_collapse.numerics.bayes import accuracy_vs_bayes
 from beyond_collapse.numerics.experiments._common import (
-    fit_pruned, measured_breakdown, profile_config, seed_summary, unit_rng,
+    fit_pruned, measured_breakdown, seed_summary, unit_rng,
 )
 from beyond_collapse.numerics.samplers import flip_labels, mixture_mean, rlhf_prune, sample_gaussian_mixture
-from beyond_collapse.runs import run_unit
+from beyond_collapse.runs import RUNS_DIR, pick_profile, run_unit, runs_folder
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Fig5Config:
     n: int                      # synthesized examples before pruning (N)
     d: int                      # dimension; Condition D.1 needs d large against log N
@@ -40,11 +40,16 @@ class Fig5Config:
 
 _RATIOS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 4.0)
 _LEFT = (0.0, 0.2, 0.5, 1.0, 2.0)
-PROFILES = {
+CONFIGS = {  # one per name of runs.PROFILES; read through get_profile
     "quick": Fig5Config(n=1000, d=200, mu_norm=0.5, lam=1e-2, ratios=_RATIOS, left_ratios=_LEFT, p_step=0.025, seeds=3),
     "cpu": Fig5Config(n=3000, d=600, mu_norm=0.5, lam=1e-2, ratios=_RATIOS, left_ratios=_LEFT, p_step=0.01, seeds=5),
     "paper": Fig5Config(n=10000, d=2000, mu_norm=0.5, lam=1e-2, ratios=_RATIOS, left_ratios=_LEFT, p_step=0.005, seeds=10),
 }
+
+
+def get_profile(profile: str) -> Fig5Config:
+    """The config of ``profile`` (one of ``runs.PROFILES``); ``ValueError`` for another name."""
+    return pick_profile(profile, CONFIGS)
 
 
 def keep_rates(ratio: float) -> tuple[float, float]:
@@ -97,14 +102,15 @@ def finite_n_prediction(cfg: Fig5Config, ratio: float, iterations: int = 17) -> 
     return out
 
 
-def run(profile: str = "quick", runs_dir: str | Path = "runs/quick", base_seed: int = 0, progress: bool = True) -> dict:
-    """Run (or resume) Fig. 5 on ``profile``; returns curves and the breakdown table."""
+def run(profile: str = "quick", runs_dir: str | Path | None = None, base_seed: int = 0, progress: bool = True) -> dict:
+    """Run (or resume) Fig. 5 on ``profile``, with its resumable units in ``runs_dir`` (default
+    ``runs_folder("runs", profile, "fig5")``); returns curves and the breakdown table."""
     from tqdm import tqdm
 
     from beyond_collapse.theory import breakdown_bounds, breakdown_point
 
-    cfg = profile_config(PROFILES, profile)
-    runs_dir = Path(runs_dir) / "fig5"
+    cfg = get_profile(profile)
+    runs_dir = runs_folder(RUNS_DIR, profile, "fig5") if runs_dir is None else Path(runs_dir)
     config = asdict(cfg)
     units = [(r, s) for r in cfg.ratios for s in range(cfg.seeds)]
     curves: dict[float, list] = {r: [] for r in cfg.ratios}

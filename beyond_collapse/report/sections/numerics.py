@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -400,12 +401,21 @@ def fig3_verdicts_markdown(res: dict, label: str = "this run") -> str:
 
 def build(ctx) -> str:
     from beyond_collapse.numerics.experiments import produce
-    from beyond_collapse.runs import read_json
+    from beyond_collapse.runs import read_json, results_path
 
     out = ctx.section_dir("numerics")
 
     def rel(name: str) -> str:
-        return str((out / name).relative_to(ctx.out_dir))
+        """Link to ``out/name`` from the index."""
+        return (out / name).relative_to(ctx.out_dir).as_posix()
+
+    def committed(profile: str, figure: str) -> tuple[Path, str]:
+        """A committed run's JSON and its name relative to ``out`` without suffix (e.g. ``cpu/fig5``)."""
+        path = results_path(out, profile, f"{figure}.json")
+        return path, path.relative_to(out).with_suffix("").as_posix()
+
+    def here(name: str) -> str:
+        return rel(results_path(out, ctx.profile, name).relative_to(out).as_posix())
 
     parts = [f"Profile `{ctx.profile}`; rerun one figure with `beyond-collapse simulate fig5 --profile {ctx.profile}` "
              "(fig2, fig3 likewise). Choices the paper leaves open: docs/REPRODUCTION.md, "
@@ -414,20 +424,20 @@ def build(ctx) -> str:
                                 ("fig2", "Fig. 2: supervised pruning at given angles", _fig2),
                                 ("fig3", "Fig. 3: scaling with the number of selected points", _fig3)):
         t0 = time.perf_counter()
-        res, json_path, _ = produce(name, profile=ctx.profile, runs_dir=ctx.runs_dir, out_dir=out,
+        res, json_path, _ = produce(name, profile=ctx.profile, runs_dir=ctx.runs_folder(name), out_dir=out,
                                     base_seed=ctx.seed, progress=False)
-        parts.append(f"### {title}\n\n{render(res, rel)}\n\nResults: [{json_path.name}]({rel(json_path.name)}); "
+        parts.append(f"### {title}\n\n{render(res, here)}\n\nResults: [{json_path.name}]({here(json_path.name)}); "
                      f"{time.perf_counter() - t0:.0f} s on this run (units resumed from `{ctx.runs_dir}` count as 0).")
-        longer = out / "cpu" / "fig5.json"
+        longer, longer_name = committed("cpu", "fig5")
         if name == "fig5" and ctx.profile == "quick" and longer.exists():
-            parts.append(_fig5_longer(res, read_json(longer), rel, "cpu/fig5"))
-        longer2 = out / "cpu" / "fig2.json"
+            parts.append(_fig5_longer(res, read_json(longer), rel, longer_name))
+        longer2, longer2_name = committed("cpu", "fig2")
         if name == "fig2" and ctx.profile == "quick" and longer2.exists() and "couplings" in read_json(longer2)["config"]:
-            parts.append(_fig2_longer(res, read_json(longer2), rel, "cpu/fig2"))
-        paper = out / "paper" / "fig3.json"
+            parts.append(_fig2_longer(res, read_json(longer2), rel, longer2_name))
+        paper, paper_name = committed("paper", "fig3")
         if name == "fig3" and ctx.profile != "paper" and paper.exists():
             big = read_json(paper)
-            parts.append(f"Committed `paper` run ([paper/fig3.png]({rel('paper/fig3.png')})): N1 = {big['config']['n1']}, "
+            parts.append(f"Committed `paper` run ([{paper_name}.png]({rel(paper_name + '.png')})): N1 = {big['config']['n1']}, "
                          f"n' up to {big['n_prime'][-1]}, {big['config']['seeds']} seeds.\n\n"
                          + "\n".join(_oracle_over_clean(big)) + "\n\n"
                          + fig3_verdicts_markdown(big, "the committed paper-size run"))
