@@ -19,7 +19,7 @@ COMMAND_MODULES = (
     "beyond_collapse.report.commands",
     "beyond_collapse.empirics.eigen.commands",
     "beyond_collapse.empirics.summarization.commands",
-    "beyond_collapse.numerics.audit_commands",
+    "beyond_collapse.audit.commands",
     "beyond_collapse.numerics.commands",
     "beyond_collapse.proofs_check.commands",
     "beyond_collapse.report.phase_commands",

@@ -8,8 +8,7 @@ from beyond_collapse.numerics.success import SuccessProbability, success_probabi
 __all__ = ["ConvergenceError", "KKTSolution", "condition_d1_dataset", "fit_ridge_logistic", "solve_kkt",
            "SuccessProbability", "success_probability"]
 from beyond_collapse.numerics.intervals import clopper_pearson, wilson  # noqa: E402  (audit helper)
-from beyond_collapse.numerics.audit import AuditResult, audit, audit_calibration  # noqa: E402  (audit helper)
-__all__ += ["clopper_pearson", "wilson", "AuditResult", "audit", "audit_calibration"]  # audit helper
+__all__ += ["clopper_pearson", "wilson"]  # audit helper
 from beyond_collapse.numerics.samplers import angle_directions, flip_labels, linear_generator, linear_pruner, rlhf_prune, sample_gaussian_mixture, sample_supervised_dataset, sample_supervised_pruning  # noqa: E402,E501  (samplers helper)
 from beyond_collapse.numerics.bayes import accuracy_vs_bayes, bayes_accuracy, mixture_accuracy  # noqa: E402  (samplers helper)
 __all__ += ["angle_directions", "flip_labels", "linear_generator", "linear_pruner", "rlhf_prune", "sample_gaussian_mixture", "sample_supervised_dataset", "sample_supervised_pruning", "accuracy_vs_bayes", "bayes_accuracy", "mixture_accuracy"]  # noqa: E501  (samplers helper)

@@ -16,7 +16,7 @@ _OUT = "docs/results/theory_vs_experiment"
 
 
 def _point(args) -> int:
-    from beyond_collapse.numerics.phase import phase_point_from_counts
+    from beyond_collapse.audit.phase import phase_point_from_counts
 
     counts = {"correct_kept": args.correct_kept, "correct_dropped": args.correct_dropped,
               "wrong_kept": args.wrong_kept, "wrong_dropped": args.wrong_dropped}

@@ -9,8 +9,16 @@ right over many simulated audits of a supervised pruner whose true rates are kno
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
+
+from beyond_collapse.audit import calibration, estimate, reading
+
+
+def _default(func, name: str):
+    """The default of parameter ``name`` of ``func``: the library's own, never retyped here."""
+    return inspect.signature(func).parameters[name].default
 
 
 def register(subparsers) -> None:
@@ -21,29 +29,33 @@ def register(subparsers) -> None:
         "per synthesized example (true label, synthetic label, kept flag). See docs/audit.md.",
     )
     p.add_argument("file", help="CSV (header row) or JSON Lines file")
-    p.add_argument("--format", choices=("csv", "jsonl"), default=None, help="file format (default: from the extension)")
-    p.add_argument("--true-col", default="y_true", help="column of true labels, 0/1 (default y_true)")
-    p.add_argument("--syn-col", default="y_syn", help="column of synthetic labels, 0/1 (default y_syn)")
-    p.add_argument("--kept-col", default="kept", help="column of verifier keep flags, 0/1 (default kept)")
+    p.add_argument("--format", choices=reading.FORMATS, default=None, help="file format (default: from the extension)")
+    for opt, key, what in (("--true-col", "true_col", "true labels"), ("--syn-col", "syn_col", "synthetic labels"),
+                           ("--kept-col", "kept_col", "verifier keep flags")):
+        p.add_argument(opt, default=_default(estimate.audit, key),
+                       help=f"column of {what}, 0/1 (default {_default(estimate.audit, key)})")
     p.add_argument("--correct-col", default=None,
                    help="correctness-flag mode (tasks without classes): column saying whether the example is correct; "
                    "replaces --true-col/--syn-col")
-    p.add_argument("--missing", choices=("refuse", "drop"), default="refuse",
+    p.add_argument("--missing", choices=estimate.MISSING_POLICIES, default=_default(estimate.audit, "missing"),
                    help="rows with missing/NaN values: refuse (error, default) or drop (dropped and counted)")
-    p.add_argument("--model", choices=("auto", "symmetric", "class"), default="auto",
+    p.add_argument("--model", choices=estimate.MODELS, default=_default(estimate.audit, "model"),
                    help="symmetric (phi, psi), class-dependent (phi0, phi1, psi01, psi10), or auto: symmetric unless "
                    "Fisher exact tests reject it (default)")
-    p.add_argument("--condition", choices=("pooled", "per-class"), default="pooled",
+    p.add_argument("--condition", choices=estimate.CONDITIONS, default=_default(estimate.audit, "condition"),
                    help="breakdown condition for class-dependent rates: pooled (Prop. E.3, Gram structure b = -a, "
                    "the Gaussian mixture; default) or per-class (Prop. E.4, b = 0)")
-    p.add_argument("--prior", type=float, nargs=2, default=(0.5, 0.5), metavar=("A", "B"),
-                   help="Beta(A, B) prior on each rate (default Jeffreys 0.5 0.5)")
-    p.add_argument("--confidence", type=float, default=0.95, help="level of the intervals (default 0.95)")
-    p.add_argument("--decision-level", type=float, default=0.95,
-                   help="posterior probability needed for a verdict (default 0.95)")
-    p.add_argument("--symmetry-alpha", type=float, default=0.05, help="level of the symmetry test (default 0.05)")
-    p.add_argument("--draws", type=int, default=200_000, help="Monte Carlo draws from the posterior (default 200000)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the posterior draws (default 0)")
+    a, b = _default(estimate.audit, "prior")
+    p.add_argument("--prior", type=float, nargs=2, default=(a, b), metavar=("A", "B"),
+                   help=f"Beta(A, B) prior on each rate (default {a:g} {b:g}, Jeffreys)")
+    for opt, key, kind, what in (
+            ("--confidence", "confidence", float, "level of the intervals"),
+            ("--decision-level", "decision_level", float, "posterior probability needed for a verdict"),
+            ("--symmetry-alpha", "symmetry_alpha", float, "level of the symmetry test"),
+            ("--draws", "n_draws", int, "Monte Carlo draws from the posterior"),
+            ("--seed", "seed", int, "seed of the posterior draws")):
+        p.add_argument(opt, type=kind, default=_default(estimate.audit, key),
+                       help=f"{what} (default {_default(estimate.audit, key)})")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=_run_audit)
 
@@ -53,17 +65,16 @@ def register(subparsers) -> None:
         description="Simulate many audits of a supervised pruner (eq. (5), Gaussian mixture of App. D.6) with "
         "sample_supervised_pruning, audit each, and compare with the true p, phi, psi, p* from the theory.",
     )
-    c.add_argument("--audits", type=int, default=1000, help="number of simulated audits (default 1000)")
-    c.add_argument("--rows", type=int, default=300, help="rows per audit (default 300)")
+    for opt, key, what in (
+            ("--audits", "n_audits", "number of simulated audits"), ("--rows", "n_rows", "rows per audit"),
+            ("--draws", "n_draws", "posterior draws per audit"),
+            ("--followup", "followup", "re-audit this many undecided audits at the size the sample-size rule names"),
+            ("--seed", "seed", "seed")):
+        c.add_argument(opt, type=int, default=_calibration_default(key), help=f"{what} (default {_calibration_default(key)})")
     _angle_args(c)
-    c.add_argument("--draws", type=int, default=20_000, help="posterior draws per audit (default 20000)")
-    c.add_argument("--followup", type=int, default=0,
-                   help="re-audit this many undecided audits at the size the sample-size rule names (default 0)")
-    c.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     c.add_argument("--out", default=None, help="results JSON (resumable; default: print only)")
     c.add_argument("--json", action="store_true", help="print JSON instead of text")
     c.set_defaults(func=_run_calibration)
-
 
     sim = subparsers.add_parser(
         "audit-simulate",
@@ -72,30 +83,37 @@ def register(subparsers) -> None:
         "write it as CSV with columns y_true, y_syn, kept; prints the true p, phi, psi, p* (App. D.6).",
     )
     sim.add_argument("--out", required=True, help="CSV file to write")
-    sim.add_argument("--rows", type=int, default=300, help="rows (default 300)")
-    sim.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    sim.add_argument("--rows", type=int, default=_calibration_default("n_rows"),
+                     help=f"rows (default {_calibration_default('n_rows')})")
+    sim.add_argument("--seed", type=int, default=_calibration_default("seed"),
+                     help=f"seed (default {_calibration_default('seed')})")
     _angle_args(sim)
     sim.set_defaults(func=_run_simulate)
 
 
+def _calibration_default(name: str):
+    return _default(calibration.supervised_audit_calibration, name)
+
+
 def _angle_args(parser) -> None:
-    """The supervised-pruning setting of docs/audit.md: p = 0.394, p* = 0.452 (margin +0.058)."""
-    parser.add_argument("--d", type=int, default=100, help="dimension (default 100)")
-    parser.add_argument("--mu-norm", type=float, default=0.1, help="|mu| (default 0.1)")
-    parser.add_argument("--theta-gen", type=float, default=1.3, help="angle(w_gen, mu), radians (default 1.3)")
-    parser.add_argument("--theta-prune", type=float, default=1.7, help="angle(w_prune, mu), radians (default 1.7)")
-    parser.add_argument("--theta", type=float, default=1.7, help="angle(w_prune, w_gen), radians (default 1.7)")
+    """The supervised-pruning setting of docs/audit.md (``supervised_audit_calibration``'s defaults:
+    p = 0.394, p* = 0.452, margin +0.058)."""
+    for opt, key, kind, what in (("--d", "d", int, "dimension"), ("--mu-norm", "mu_norm", float, "|mu|"),
+                                 ("--theta-gen", "theta_gen", float, "angle(w_gen, mu), radians"),
+                                 ("--theta-prune", "theta_prune", float, "angle(w_prune, mu), radians"),
+                                 ("--theta", "theta", float, "angle(w_prune, w_gen), radians")):
+        parser.add_argument(opt, type=kind, default=_calibration_default(key),
+                            help=f"{what} (default {_calibration_default(key)})")
 
 
 def _run_simulate(args) -> int:
     import numpy as np
 
-    from beyond_collapse.numerics.audit import supervised_truth
     from beyond_collapse.numerics.samplers import sample_supervised_pruning
 
     setting = dict(d=args.d, mu_norm=args.mu_norm, theta_gen=args.theta_gen, theta_prune=args.theta_prune,
                    theta=args.theta)
-    truth = supervised_truth(**setting)
+    truth = calibration.supervised_truth(**setting)
     y, y_syn, kept = sample_supervised_pruning(args.rows, **setting, rng=np.random.default_rng(args.seed))
     with open(args.out, "w") as fh:
         fh.write("y_true,y_syn,kept\n")
@@ -106,9 +124,7 @@ def _run_simulate(args) -> int:
 
 
 def _run_audit(args) -> int:
-    from beyond_collapse.numerics.audit import audit
-
-    result = audit(
+    result = estimate.audit(
         args.file, true_col=args.true_col, syn_col=args.syn_col, kept_col=args.kept_col,
         correct_col=args.correct_col, fmt=args.format, missing=args.missing, model=args.model,
         condition=args.condition,
@@ -120,9 +136,7 @@ def _run_audit(args) -> int:
 
 
 def _run_calibration(args) -> int:
-    from beyond_collapse.numerics.audit import supervised_audit_calibration
-
-    res = supervised_audit_calibration(
+    res = calibration.supervised_audit_calibration(
         n_audits=args.audits, n_rows=args.rows, d=args.d, mu_norm=args.mu_norm, theta_gen=args.theta_gen,
         theta_prune=args.theta_prune, theta=args.theta, n_draws=args.draws, followup=args.followup, seed=args.seed, out=args.out,
     )

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from scipy import special, stats
 
-from beyond_collapse.numerics.audit import audit, audit_calibration, parse_binary
+from beyond_collapse.audit import audit, audit_calibration, parse_binary
 from beyond_collapse.proofs_check.strategies import class_dependent_parameters, rlhf_parameters
 
 
