@@ -11,6 +11,7 @@ _HELP = {
             "generator-pruner angle (independent, same-side, opposite): predicted vs measured breakdown (Fig. 2)",
     "fig3": "relative error against the number of selected synthesized points n' (Fig. 3, Sec. 4)",
     "fig5": "accuracy against p under RLHF pruning (phi, psi), and measured p_up vs p-*(t) (Fig. 5)",
+    "generations": "iterated retraining on verifier-selected synthetic data, simulated vs predicted (issue 17)",
 }
 
 

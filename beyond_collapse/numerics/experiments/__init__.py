@@ -15,7 +15,7 @@ from pathlib import Path
 from beyond_collapse._validation import check_choice
 from beyond_collapse.runs import results_path, write_json_atomic
 
-FIGURES = ("fig2", "fig3", "fig5")
+FIGURES = ("fig2", "fig3", "fig5", "generations")
 
 
 def produce(figure: str, *, profile: str, runs_dir: str | Path, out_dir: str | Path, base_seed: int = 0,
