@@ -15,7 +15,7 @@ import sys
 import pytest
 
 from beyond_collapse import cli
-from beyond_collapse.theory.commands import parse_angle
+from beyond_collapse.theory.angles import parse_angle
 
 
 def _run(capsys, *argv):

@@ -23,7 +23,7 @@ _MC_N = 100_000
 
 
 def _angle(text: str) -> float:
-    from beyond_collapse.theory.commands import parse_angle
+    from beyond_collapse.theory.angles import parse_angle
 
     return parse_angle(text)
 
