@@ -14,17 +14,12 @@ import time
 
 import numpy as np
 from scipy.optimize import root
-from scipy.special import expit
 
-from beyond_collapse.numerics import solve_kkt
+from beyond_collapse.numerics import kkt_residual, solve_kkt
 
 
 def eq31(v, n11, n10, n01, n00, a, b, gamma):
-    A, B, C, D = v
-    R = 1 - a
-    s, t = n11 * A - n10 * B, n01 * C - n00 * D
-    return [gamma * A - expit(-(a * s + b * t) - R * A), gamma * B - expit(a * s + b * t - R * B),
-            gamma * C - expit(-(b * s + a * t) - R * C), gamma * D - expit(b * s + a * t - R * D)]
+    return kkt_residual(v, [n11, n10, n01, n00], a, b, gamma)
 
 
 def main():

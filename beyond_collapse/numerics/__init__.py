@@ -2,10 +2,11 @@
 
 from beyond_collapse.numerics.datasets import condition_d1_dataset
 from beyond_collapse.numerics.logistic import ConvergenceError, fit_ridge_logistic
-from beyond_collapse.numerics.kkt import KKTSolution, solve_kkt
+from beyond_collapse.numerics.kkt import KKTSolution, kkt_residual, solve_kkt, solve_limit_system
 from beyond_collapse.numerics.success import SuccessProbability, success_probability
 
-__all__ = ["ConvergenceError", "KKTSolution", "condition_d1_dataset", "fit_ridge_logistic", "solve_kkt",
+__all__ = ["ConvergenceError", "KKTSolution", "condition_d1_dataset", "fit_ridge_logistic", "kkt_residual",
+           "solve_kkt", "solve_limit_system",
            "SuccessProbability", "success_probability"]
 from beyond_collapse.numerics.intervals import clopper_pearson, wilson  # noqa: E402  (audit helper)
 __all__ += ["clopper_pearson", "wilson"]  # audit helper

@@ -22,6 +22,7 @@ the deviations from 1/2, of order N / gamma, accurate to relative precision when
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numba
@@ -288,3 +289,67 @@ def solve_kkt(n11, n10, n01, n00, a, b, gamma) -> KKTSolution:
     if shape == ():
         return KKTSolution(*(float(x[0]) for x in fields))
     return KKTSolution(*(x.reshape(shape) for x in fields))
+
+
+def kkt_residual(abcd, counts, a: float, b: float, gamma: float) -> np.ndarray:
+    """The four residuals ``gamma X - sigmoid(arg_X)`` of eq. (31) at ``abcd = (A, B, C, D)``.
+
+    A direct evaluation of the printed equations (no logits, no factorisation): the reference the
+    solver is checked against. ``counts = (N11, N10, N01, N00)``; broadcasts over leading axes of
+    the four-element last axis of ``abcd`` and ``counts``.
+    """
+    from scipy.special import expit
+
+    A, B, C, D = np.moveaxis(np.asarray(abcd, dtype=np.float64), -1, 0)
+    n11, n10, n01, n00 = np.moveaxis(np.asarray(counts, dtype=np.float64), -1, 0)
+    # x . w at a fresh point of true class 1 and 0: u1 = a s + b t, u0 = b s + a t with
+    # s = N11 A - N10 B, t = N01 C - N00 D
+    u1 = a * n11 * A - a * n10 * B + b * n01 * C - b * n00 * D
+    u0 = b * n11 * A - b * n10 * B + a * n01 * C - a * n00 * D
+    r = 1 - a
+    return np.stack([gamma * A - expit(-u1 - r * A), gamma * B - expit(u1 - r * B),
+                     gamma * C - expit(-u0 - r * C), gamma * D - expit(u0 - r * D)], axis=-1)
+
+
+@functools.lru_cache(maxsize=None)
+def _limit_functions():
+    """The derived (not typed-in) B and D arguments of eq. (43), as numpy functions of (n, a, b, B, D)."""
+    import sympy as sp
+
+    from beyond_collapse.theory.derivations import GROUPS, derivation, sym
+
+    s = sym()
+    argB, argD = derivation("E3.collapsed").derived
+    args = [s[f"N{g}"] for g in GROUPS] + [s["a"], s["b"], s["Bc"], s["Dc"]]
+    subs = {s["gamma"]: 1}  # the counts enter as N_kl / gamma
+    return (sp.lambdify(args, argB.subs(subs), "numpy"), sp.lambdify(args, argD.subs(subs), "numpy"))
+
+
+def solve_limit_system(n, a: float, b: float) -> np.ndarray:
+    """Solve the gamma -> infinity limit of eq. (31), the system (42)-(43) of App. E.3, for the script
+    letters (A, B, C, D) (= gamma times eq. (31)'s A..D).
+
+    ``n`` holds (N11, N10, N01, N00) / gamma. Returns ``[A, B, C, D]`` with A = 1 - B, C = 1 - D.
+    Raises ``ValueError`` when the root finder does not reach a residual of 1e-12.
+    """
+    from scipy import optimize
+    from scipy.special import expit
+
+    n = check_positive("n", n, allow_zero=True)
+    if n.shape != (4,) or n.sum() == 0:
+        raise ValueError(f"n must hold four counts (N11, N10, N01, N00)/gamma, not all 0, got {n.tolist()}")
+    a = float(check_in_interval("a", a, 0.0, 1.0, low_open=True, high_open=True))
+    b = float(check_in_interval("b", b, -a, a))
+    fB, fD = _limit_functions()
+    n = [float(x) for x in n]
+
+    def residual(x):
+        B, D = x
+        return [B - expit(fB(*n, a, b, B, D)), D - expit(fD(*n, a, b, B, D))]
+
+    for start in ([0.5, 0.5], [0.9, 0.1], [0.1, 0.9], [0.9, 0.9], [0.1, 0.1]):
+        sol = optimize.root(residual, start, method="hybr", tol=1e-14)
+        if np.max(np.abs(residual(sol.x))) < 1e-12:
+            B, D = sol.x
+            return np.array([1 - B, B, 1 - D, D])
+    raise ValueError(f"limit system (43) not solved for n={n}, a={a}, b={b}")

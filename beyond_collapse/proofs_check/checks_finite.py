@@ -71,13 +71,9 @@ def fit_groups(counts, a: float, b: float, lam: float, n_pruned: int = 0) -> dic
 
 def residual_31(abcd, counts, a: float, b: float, gamma: float) -> float:
     """Largest residual of eq. (31), gamma*X - sigma(arg_X), at (A, B, C, D) (0 where a group is empty)."""
-    A, B, C, D = np.nan_to_num(abcd)
-    N11, N10, N01, N00 = counts
-    R = 1 - a
-    X1 = a * N11 * A - a * N10 * B + b * N01 * C - b * N00 * D
-    X0 = b * N11 * A - b * N10 * B + a * N01 * C - a * N00 * D
-    res = np.array([gamma * A - expit(-X1 - R * A), gamma * B - expit(X1 - R * B),
-                    gamma * C - expit(-X0 - R * C), gamma * D - expit(X0 - R * D)])
+    from beyond_collapse.numerics.kkt import kkt_residual
+
+    res = kkt_residual(np.nan_to_num(abcd), counts, a, b, gamma)
     return float(np.max(np.abs(res[np.array(counts) > 0])))
 
 
@@ -185,7 +181,7 @@ def _():
 @claim("E.42-convergence", "solutions of (31) approach those of the limit system (42) as gamma -> oo with "
        "N_kl/gamma fixed (error O(1/gamma))", "App. E.3, eq. (42)", "numeric-hypothesis")
 def _():
-    from beyond_collapse.proofs_check.checks_numeric import solve_limit_system
+    from beyond_collapse.numerics.kkt import solve_limit_system
 
     n = np.array([0.4, 0.1, 0.2, 0.3])
     a, b = 0.5, -0.2

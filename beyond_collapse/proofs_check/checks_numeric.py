@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from scipy import optimize, stats
-from scipy.special import expit
 
+from beyond_collapse.numerics.kkt import solve_limit_system
 from beyond_collapse.proofs_check._base import claim, find_example, for_all, verdict
 
 # Magnitudes of N_kl / gamma = p_kl / lambda: with lambda in [1e-3, 1] and p_kl in (0, 1/2] this
@@ -16,46 +14,6 @@ from beyond_collapse.proofs_check._base import claim, find_example, for_all, ver
 _N_LOW, _N_HIGH = 0.01, 100.0
 
 
-@functools.lru_cache(maxsize=None)
-def _limit_functions():
-    """The derived (not typed-in) B and D arguments of eq. (43), as numpy functions of (n, a, b, B, D)."""
-    import sympy as sp
-
-    from beyond_collapse.theory.derivations import GROUPS, derivation, sym
-
-    s = sym()
-    argB, argD = derivation("E3.collapsed").derived
-    args = [s[f"N{g}"] for g in GROUPS] + [s["a"], s["b"], s["Bc"], s["Dc"]]
-    subs = {s["gamma"]: 1}  # the counts enter as N_kl / gamma
-    return (sp.lambdify(args, argB.subs(subs), "numpy"), sp.lambdify(args, argD.subs(subs), "numpy"))
-
-
-def solve_limit_system(n, a: float, b: float) -> np.ndarray:
-    """Solve the gamma -> infinity system (42)-(43) for the script letters (A, B, C, D).
-
-    ``n`` holds (N11, N10, N01, N00) / gamma. Returns ``[A, B, C, D]`` with A = 1 - B, C = 1 - D.
-    Raises ``ValueError`` when the root finder does not reach a residual of 1e-12.
-    """
-    from beyond_collapse._validation import check_in_interval, check_positive
-
-    n = check_positive("n", n, allow_zero=True)
-    if n.shape != (4,) or n.sum() == 0:
-        raise ValueError(f"n must hold four counts (N11, N10, N01, N00)/gamma, not all 0, got {n.tolist()}")
-    a = float(check_in_interval("a", a, 0.0, 1.0, low_open=True, high_open=True))
-    b = float(check_in_interval("b", b, -a, a))
-    fB, fD = _limit_functions()
-    n = [float(x) for x in n]
-
-    def residual(x):
-        B, D = x
-        return [B - expit(fB(*n, a, b, B, D)), D - expit(fD(*n, a, b, B, D))]
-
-    for start in ([0.5, 0.5], [0.9, 0.1], [0.1, 0.9], [0.9, 0.9], [0.1, 0.1]):
-        sol = optimize.root(residual, start, method="hybr", tol=1e-14)
-        if np.max(np.abs(residual(sol.x))) < 1e-12:
-            B, D = sol.x
-            return np.array([1 - B, B, 1 - D, D])
-    raise ValueError(f"limit system (43) not solved for n={n}, a={a}, b={b}")
 
 
 def _clean_accuracy(n, script) -> float:

@@ -239,7 +239,8 @@ def _():
 def _():
     from hypothesis import strategies as st
 
-    from beyond_collapse.proofs_check.checks_numeric import _clean_accuracy, solve_limit_system
+    from beyond_collapse.numerics.kkt import solve_limit_system
+    from beyond_collapse.proofs_check.checks_numeric import _clean_accuracy
     from beyond_collapse.theory import breakdown_bounds, breakdown_point
 
     sym_ok = bool(_step("D6.oracle").equal)

@@ -141,7 +141,8 @@ def _mixture_margin(mu: float, d: float, tg: float, tp: float, th: float) -> tup
        "(phi = psi) needs p < 1/2; (3) an oracle-direction verifier (theta_prune = 0) works for every theta_gen < pi",
        "Sec. 3.4, 'Decoupling the Generator and Verifier'", "numeric-hypothesis")
 def _():
-    from beyond_collapse.proofs_check.checks_numeric import _clean_accuracy, solve_limit_system
+    from beyond_collapse.numerics.kkt import solve_limit_system
+    from beyond_collapse.proofs_check.checks_numeric import _clean_accuracy
     from beyond_collapse.proofs_check.checks_simulation import _simulate
     from beyond_collapse.numerics.experiments.fig2 import coupled_theta
     from beyond_collapse.theory import gaussian_mixture_rates, isotropic_rates

@@ -10,7 +10,8 @@ import pytest
 from scipy.special import expit
 
 from beyond_collapse.proofs_check.checks_finite import accuracy_41, fit_groups, residual_31
-from beyond_collapse.proofs_check.checks_numeric import _good_minus_bad_positive, solve_limit_system
+from beyond_collapse.numerics.kkt import solve_limit_system
+from beyond_collapse.proofs_check.checks_numeric import _good_minus_bad_positive
 from beyond_collapse.proofs_check.checks_simulation import _mixture_rates
 
 

@@ -67,7 +67,8 @@ def test_numbers_quoted_from_a_registry_check(claim_id, template, pick):
 
 
 def test_prop_e4_counterexample_and_e5_printed_inequality_point():
-    from beyond_collapse.proofs_check.checks_numeric import _clean_accuracy, solve_limit_system
+    from beyond_collapse.numerics.kkt import solve_limit_system
+    from beyond_collapse.proofs_check.checks_numeric import _clean_accuracy
     from beyond_collapse.theory import breakdown_bounds
 
     A, B, C, D = solve_limit_system(np.array([2.0, 1.0, 3.0, 1.0]), 0.5, 0.0)
