@@ -22,6 +22,7 @@ SECTIONS = (  # paper order: theory, its claims, simulations, the two experiment
     "beyond_collapse.report.sections.theory",
     "beyond_collapse.report.sections.claims",
     "beyond_collapse.report.sections.numerics",
+    "beyond_collapse.report.sections.generations",
     "beyond_collapse.report.sections.eigen",
     "beyond_collapse.report.sections.summarization",
     "beyond_collapse.report.sections.theory_vs_experiment",
