@@ -19,6 +19,17 @@ from beyond_collapse.theory.rlhf import (
     pooled_condition,
     rlhf_from_kept,
 )
+from beyond_collapse.theory.generations import (
+    LimitTrajectory,
+    critical_angle,
+    effective_breakdown_point,
+    limit_fixed_points,
+    limit_step,
+    limit_trajectory,
+    margin_rate,
+    mixture_error_rate,
+    mixture_snr,
+)
 from beyond_collapse.theory.special import bivariate_normal_cdf, normal_cdf
 from beyond_collapse.theory.supervised import (
     PruningRates,
@@ -29,6 +40,15 @@ from beyond_collapse.theory.supervised import (
 )
 
 __all__ = [
+    "LimitTrajectory",
+    "critical_angle",
+    "effective_breakdown_point",
+    "limit_fixed_points",
+    "limit_step",
+    "limit_trajectory",
+    "margin_rate",
+    "mixture_error_rate",
+    "mixture_snr",
     "PruningRates",
     "bivariate_normal_cdf",
     "breakdown_bounds",

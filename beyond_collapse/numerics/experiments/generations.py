@@ -1,7 +1,7 @@
 """Generations (issue 17): iterated retraining on verifier-selected synthetic data, simulated and predicted.
 
 Settings: five verifiers for an initial generator with error rate ``p0`` (RLHF-type with
-``p0 < p*``, ``p0 = p*`` and ``p0 > p*``; no verifier, ``p* = 1/2``; a supervised verifier at 60 degrees to
+``p0 < p*``, ``p0`` just below ``p*`` and ``p0 > p*``; no verifier, ``p* = 1/2``; a supervised verifier at 60 degrees to
 mu), each in replace and accumulate mode, without and with a fraction of real data. The mixture's
 signal-to-noise ratio ``b`` is held fixed across profiles (``||mu|| = b / sqrt(d + b^2)``), so the
 Bayes error ``Phi(-b)`` and the generator error rates are the same at every size; only N and d grow.
