@@ -39,7 +39,7 @@ from typing import NamedTuple
 
 import numba
 import numpy as np
-from scipy.special import betainc, betaincc, gammaln
+from scipy.special import betainc, betaincc
 
 from beyond_collapse._validation import as_float_array, check_choice, check_probability, scalar_or_array
 
@@ -49,7 +49,6 @@ _GRID = 1001  # nodes of each support scan
 _NODES = 2001  # trapezoid nodes: the support spans ~31 widths, so ~65 nodes per width
 _DROP = 120.0  # terms below max - 120 nats are negligible against the ~1e-16 relative target
 _LAG_Y, _LAG_W = np.polynomial.laguerre.laggauss(64)
-_LOG_2PI = np.log(2.0 * np.pi)
 
 
 class SuccessProbability(NamedTuple):
@@ -72,55 +71,6 @@ def logsumexp(x, b=None, axis=None):
     with np.errstate(divide="ignore"):
         out = np.log(np.sum(e, axis=axis, keepdims=True)) + m
     return out.squeeze(axis) if axis is not None else float(out.ravel()[0])
-
-
-def _stirlerr(x):
-    """log(x!) - (x + 1/2) log x + x - log(sqrt(2 pi)) for real x > 0 (Loader 2000)."""
-    x = np.asarray(x, dtype=np.float64)
-    out = np.empty_like(x)
-    big = x > 15.0
-    xb = x[big]
-    x2 = 1.0 / (xb * xb)
-    out[big] = (1 / 12 - (1 / 360 - (1 / 1260 - (1 / 1680 - x2 / 1188) * x2) * x2) * x2) / xb
-    xs = x[~big]
-    out[~big] = gammaln(xs + 1.0) - (xs + 0.5) * np.log(xs) + xs - 0.5 * _LOG_2PI
-    return out
-
-
-def _bd0(x, m):
-    """x log(x / m) + m - x, accurate when x ~ m (Loader 2000)."""
-    x, m = np.broadcast_arrays(np.asarray(x, float), np.asarray(m, float))
-    out = np.empty(x.shape)
-    near = np.abs(x - m) < 0.1 * (x + m)
-    v = (x[near] - m[near]) / (x[near] + m[near])
-    s = (x[near] - m[near]) * v
-    ej = 2.0 * x[near] * v
-    v2 = v * v
-    for j in range(1, 30):  # |v| < 0.1: 30 terms reach v^60 << eps
-        ej = ej * v2
-        s = s + ej / (2 * j + 1)
-    out[near] = s
-    xf, mf = x[~near], m[~near]
-    out[~near] = xf * np.log(xf / mf) + mf - xf
-    return out
-
-
-def _binom_logpmf(k, n, p):
-    """log P(Bin(n, p) = k) for real 0 <= k <= n, 0 < p < 1 (saddle-point form, no lgamma cancellation)."""
-    k, n, p = np.broadcast_arrays(np.asarray(k, float), np.asarray(n, float), np.asarray(p, float))
-    out = np.empty(k.shape)
-    lo = k == 0
-    hi = k == n
-    out[lo] = n[lo] * np.log1p(-p[lo])
-    out[hi & ~lo] = n[hi & ~lo] * np.log(p[hi & ~lo])
-    mid = ~(lo | hi)
-    km, nm, pm = k[mid], n[mid], p[mid]
-    out[mid] = (
-        _stirlerr(nm) - _stirlerr(km) - _stirlerr(nm - km)
-        - _bd0(km, nm * pm) - _bd0(nm - km, nm * (1.0 - pm))
-        + 0.5 * (np.log(nm) - _LOG_2PI - np.log(km) - np.log(nm - km))
-    )
-    return out
 
 
 def _log_betainc_lower(alpha, beta, x):
@@ -274,7 +224,7 @@ def _nb_bd0(x, m):
 
 @numba.njit(cache=True)
 def _nb_logpmf(k, n, p):
-    """log P(Bin(n, p) = k), Loader's saddle-point form (as _binom_logpmf), integer-valued k, n."""
+    """log P(Bin(n, p) = k), Loader's saddle-point form (no lgamma cancellation), 0 <= k <= n."""
     if p == 0.0:
         return 0.0 if k == 0 else -np.inf
     if p == 1.0:
@@ -285,6 +235,13 @@ def _nb_logpmf(k, n, p):
         return n * math.log(p)
     return (_nb_stirlerr(n) - _nb_stirlerr(k) - _nb_stirlerr(n - k) - _nb_bd0(k, n * p)
             - _nb_bd0(n - k, n * (1.0 - p)) + 0.5 * (math.log(n / (k * (n - k))) - 2.0 * _HALF_LOG_2PI))
+
+
+@numba.vectorize(["float64(float64, float64, float64)"], cache=True)
+def _binom_logpmf(k, n, p):
+    """log P(Bin(n, p) = k) elementwise for real 0 <= k <= n (broadcasting ufunc of ``_nb_logpmf``: the
+    numpy and numba paths share one implementation of Loader's form)."""
+    return _nb_logpmf(k, n, p)
 
 
 @numba.njit(cache=True)

@@ -67,6 +67,22 @@ def test_binomial_log_tail_matches_mpmath_far_below_underflow():
         assert success_module._binom_logsf(k, n, q) == pytest.approx(float(ref), rel=2e-14)
 
 
+def test_binomial_log_pmf_matches_mpmath_on_both_paths():
+    """Loader's log-pmf, one numba kernel behind the numpy ufunc and the jitted sums: against
+    log(C(n, k) q^k (1 - q)^(n - k)) at 50 digits, from k = 0 to n and N up to 1e9, where
+    lgamma differences would lose six digits."""
+    mp.mp.dps = 50
+    cases = [(0, 10, 0.3), (10, 10, 0.3), (3, 10, 0.3), (7, 100, 0.999), (500_000_123, 10**9, 0.5),
+             (1, 10**9, 1e-9), (123_456, 10**6, 0.2), (2.5, 7, 0.4)]  # real k: the odd-K terms use (K - 1) / 2
+    k, n, q = (np.array(v, dtype=float) for v in zip(*cases))
+    got = success_module._binom_logpmf(k, n, q)
+    for (kk, nn, qq), g in zip(cases, got):
+        kk, nn, qq = mp.mpf(kk), mp.mpf(nn), mp.mpf(qq)
+        ref = mp.loggamma(nn + 1) - mp.loggamma(kk + 1) - mp.loggamma(nn - kk + 1) + kk * mp.log(qq) + (nn - kk) * mp.log1p(-qq)
+        assert g == pytest.approx(float(ref), rel=1e-13, abs=1e-13), (kk, nn, qq)
+        assert success_module._nb_logpmf(float(kk), float(nn), float(qq)) == g  # the same kernel
+
+
 def test_trapezoid_route_matches_exact_window_route(monkeypatch):
     # Above N = 2e4 the support is summed exactly if small, else by the trapezoid rule: force both.
     args = (2e6, 0.45, 0.8, 0.97)
