@@ -30,9 +30,10 @@ import warnings
 import numpy as np
 from scipy import special, stats
 
-from beyond_collapse._validation import as_float_array, check_choice, check_in_interval, check_positive
+from beyond_collapse._validation import as_float_array, check_choice, check_in_interval
 from beyond_collapse.audit.estimate import audit
 from beyond_collapse.audit.results import RateEstimate
+from beyond_collapse.numerics.intervals import significant_sign
 
 SIDES = ("improves", "collapses", "undecided")
 OUTCOMES = ("better", "worse", "no significant difference")
@@ -157,16 +158,8 @@ def breakdown_ratio(p):
 
 def observed_outcome(difference: float, se: float, z: float = 2.0) -> str:
     """"better" / "worse" when a measured difference (strategy minus baseline) exceeds ``z``
-    standard errors either way, else "no significant difference"."""
-    check_positive("se", se, allow_zero=True)
-    check_positive("z", z)
-    if not math.isfinite(difference):
-        raise ValueError(f"difference must be finite, got {difference!r}")
-    if difference > z * se and difference != 0:
-        return "better"
-    if difference < -z * se and difference != 0:
-        return "worse"
-    return "no significant difference"
+    standard errors either way, else "no significant difference" (``numerics.intervals.significant_sign``)."""
+    return {1: "better", -1: "worse", 0: "no significant difference"}[significant_sign(difference, se, z)]
 
 
 def agreement(side: str, outcome: str) -> str:

@@ -1,4 +1,5 @@
-"""Confidence intervals for a binomial proportion: exact (Clopper-Pearson) and Wilson score.
+"""Confidence intervals for a binomial proportion (exact Clopper-Pearson, Wilson score), and the one
+rule that calls a measured difference significant (``significant_sign``).
 
 Every rate in the paper's pruning model is a binomial proportion: the generator's error rate
 p = P(y' != y) (eq. (2)) and the keep rates phi_k = P(q = 1 | y' = y = k), psi_kl =
@@ -21,7 +22,25 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
-from beyond_collapse._validation import check_in_interval, scalar_or_array
+from beyond_collapse._validation import check_in_interval, check_positive, scalar_or_array
+
+
+def significant_sign(difference: float, se: float, z: float = 2.0) -> int:
+    """+1 / -1 when a measured ``difference`` exceeds ``z`` standard errors ``se`` above / below zero,
+    else 0: the one rule behind every "better / worse / no significant difference" verdict.
+
+    A zero difference is never significant, even with ``se = 0``. Raises ``ValueError`` for a
+    negative ``se``, a non-positive ``z`` or a non-finite ``difference``.
+    """
+    check_positive("se", se, allow_zero=True)
+    check_positive("z", z)
+    if not np.isfinite(difference):
+        raise ValueError(f"difference must be finite, got {difference!r}")
+    if difference > z * se:
+        return 1
+    if difference < -z * se:
+        return -1
+    return 0
 
 
 def _counts(k, n) -> tuple[np.ndarray, np.ndarray]:

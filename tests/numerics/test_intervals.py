@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, strategies as st
 from scipy.stats import binomtest
 
-from beyond_collapse.numerics.intervals import clopper_pearson, wilson
+from beyond_collapse.numerics.intervals import clopper_pearson, significant_sign, wilson
 
 
 
@@ -102,3 +102,17 @@ def test_bad_input_raises(k, n, conf):
         clopper_pearson(k, n, conf)
     with pytest.raises(ValueError):
         wilson(k, n, conf)
+
+
+@pytest.mark.parametrize("difference,se,z,sign", [
+    (0.05, 0.02, 2.0, 1), (-0.05, 0.02, 2.0, -1), (0.04, 0.02, 2.0, 0), (-0.04, 0.02, 2.0, 0),  # exactly z se: not beyond
+    (0.03, 0.02, 1.0, 1), (1e-9, 0.0, 2.0, 1), (0.0, 0.0, 2.0, 0), (-1e-9, 0.0, 2.0, -1),
+])
+def test_significant_sign_compares_the_difference_with_z_standard_errors(difference, se, z, sign):
+    assert significant_sign(difference, se, z) == sign
+
+
+@pytest.mark.parametrize("args,match", [((0.1, -1.0), "se"), ((0.1, 0.1, 0.0), "z"), ((float("nan"), 0.1), "difference|NaN")])
+def test_significant_sign_rejects_bad_input(args, match):
+    with pytest.raises(ValueError, match=match):
+        significant_sign(*args)
