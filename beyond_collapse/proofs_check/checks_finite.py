@@ -114,7 +114,7 @@ def _finite_runs() -> tuple[dict, ...]:
 @claim("E.1-four-values", "Prop. E.1 at finite N: the fitted w = sum_{i in M} alpha_i x_i with alpha taking four "
        "values A, -B, C, -D (A, B, C, D >= 0) on the groups (true k, synthetic l)", "App. E.1, Prop. E.1, eqs. (30), (36)",
        "numeric-hypothesis")
-def _():
+def check_e_1_four_values():
     runs = _finite_runs()
     worst_rep = max(r["rep_err"] for r in runs)
     worst_spread = max(r["spread"] for r in runs)
@@ -127,7 +127,7 @@ def _():
 
 @claim("E.31-finite", "Prop. E.1: the fitted (A, B, C, D) solve (31) with gamma = N lambda", "App. E.1, eq. (31)",
        "numeric-hypothesis")
-def _():
+def check_e_31_finite():
     runs = _finite_runs()
     worst = max(residual_31(r["abcd"], r["counts"], r["a"], r["b"], r["gamma"]) for r in runs)
     from beyond_collapse.numerics import solve_kkt  # the numerics helper's nested-scalar solver of (31)
@@ -146,7 +146,7 @@ def _():
 
 @claim("E.2-accuracy", "Prop. E.2: the clean training accuracy on kept examples equals eq. (41)",
        "App. E.2, Prop. E.2, eq. (41) (also eq. (24))", "numeric-hypothesis")
-def _():
+def check_e_2_accuracy():
     runs = _finite_runs()
     mism = [r for r in runs if abs(accuracy_41(r["gamma"] * np.nan_to_num(r["abcd"]), r["counts"]) - r["acc_actual"]) > 1e-12]
     return verdict(not mism, f"{len(runs)} fits: eq. (41) equals the fitted model's accuracy on the kept rows"
@@ -155,7 +155,7 @@ def _():
 
 @claim("E.34-s-t-sign", "s = sum_{I_1} q_j alpha_j >= 0 and t = sum_{I_0} q_j alpha_j >= 0",
        "App. E.1, eq. (34)", "numeric-hypothesis", expected="erratum")
-def _():
+def check_e_34_s_t_sign():
     # clean labels, b = -a: the weight points to class 1, so class-0 examples carry negative alpha
     r = fit_groups((20, 2, 2, 20), 0.5, -0.5, 0.1)
     A, B, C, D = r["abcd"]
@@ -167,7 +167,7 @@ def _():
 
 @claim("E.3-finite-gamma", "Prop. E.3 'for any solution of (31)' (finite gamma): N10 + N01 < N11 + N00 implies "
        "C = B > 1/2, D = A < 1/2", "App. E.3, Prop. E.3, eq. (46)", "numeric-hypothesis", expected="erratum")
-def _():
+def check_e_3_finite_gamma():
     counts = (51, 50, 50, 51)
     lam = 2.0 / sum(counts)  # gamma = 2
     r = fit_groups(counts, 0.5, -0.5, lam)
@@ -180,7 +180,7 @@ def _():
 
 @claim("E.42-convergence", "solutions of (31) approach those of the limit system (42) as gamma -> oo with "
        "N_kl/gamma fixed (error O(1/gamma))", "App. E.3, eq. (42)", "numeric-hypothesis")
-def _():
+def check_e_42_convergence():
     from beyond_collapse.numerics.kkt import solve_limit_system
 
     n = np.array([0.4, 0.1, 0.2, 0.3])
@@ -209,7 +209,7 @@ def _():
 @claim("E.3-fresh-points", "b = -a, any gamma: a fresh point obeying Condition D.1 is classified correctly "
        "(x.w = a s + b t has the sign of its class) iff N10 + N01 < N11 + N00 -- the printed equivalence, read "
        "on test points rather than on the kept training rows", "App. E.3, Prop. E.3, eq. (45)", "numeric-hypothesis")
-def _():
+def check_e_3_fresh_points():
     from hypothesis import strategies as st
 
     from beyond_collapse.numerics import solve_kkt
@@ -234,7 +234,7 @@ def _():
        "the kept training rows are all classified correctly iff N11 + N00 - (N10 + N01) > (1 - a)/a "
        "(refinement in docs/ERRATA.md, 'Finite-N solvers'; with N10 + N01 = 0 they always are)",
        "App. E.3, Prop. E.3, eq. (46)", "numeric-hypothesis")
-def _():
+def check_e_3_kept_rows_threshold():
     from hypothesis import strategies as st
 
     from beyond_collapse.numerics import solve_kkt
@@ -257,7 +257,7 @@ def _():
 @claim("T3.2-simulation", "Thm. 3.2 on actual data: ridge-logistic regression on a pruned, label-noised Gaussian "
        "mixture is (nearly) 100% accurate (vs Bayes) for p < p* and (nearly) 0% for p > p*",
        "Sec. 3.3, Thm. 3.2 (Thm. D.3)", "simulation")
-def _():
+def check_t3_2_simulation():
     from beyond_collapse.numerics.bayes import accuracy_vs_bayes
     from beyond_collapse.numerics.logistic import fit_ridge_logistic
     from beyond_collapse.numerics.samplers import flip_labels, mixture_mean, rlhf_prune, sample_gaussian_mixture
@@ -282,7 +282,7 @@ def _():
 @claim("T3.2-fits-probability", "Thm. 3.2 / D.3 'with probability 1 - o(1)', on actual fits: the fraction of "
        "independent data sets on which ridge-logistic regression is (nearly) 100% accurate below p* and (nearly) 0% "
        "above p* grows to 1 with N", "Sec. 3.3, Thm. 3.2; App. D.5, Thm. D.3", "simulation")
-def _():
+def check_t3_2_fits_probability():
     from beyond_collapse.numerics.bayes import accuracy_vs_bayes
     from beyond_collapse.numerics.logistic import fit_ridge_logistic
     from beyond_collapse.numerics.samplers import flip_labels, mixture_mean, rlhf_prune, sample_gaussian_mixture

@@ -45,7 +45,7 @@ def _counts_strategy(margin: float = 0.02):
 
 @claim("E.44-limit-symmetry", "b = -a: the solution of the limit system has C = B and D = A",
        "App. E.3, eq. (44)", "numeric-hypothesis")
-def _():
+def check_e_44_limit_symmetry():
     def prop(x):
         n, a = x
         A, B, C, D = solve_limit_system(n, a, -a)
@@ -57,7 +57,7 @@ def _():
 
 @claim("E.3-limit", "Prop. E.3 (b = -a), on the limit system (42): C = B > 1/2 and D = A < 1/2 iff "
        "N10 + N01 < N11 + N00", "App. E.3, Prop. E.3, eqs. (45)-(46)", "numeric-hypothesis")
-def _():
+def check_e_3_limit():
     def prop(x):
         n, a = x
         A, B, C, D = solve_limit_system(n, a, -a)
@@ -70,7 +70,7 @@ def _():
 
 @claim("E.4-limit-corrected", "Prop. E.4 (b = 0), corrected pairing: B > 1/2 and A < 1/2 iff N10 < N11; "
        "C > 1/2 and D < 1/2 iff N01 < N00", "App. E.3, Prop. E.4, eqs. (50)-(51) (corrected)", "numeric-hypothesis")
-def _():
+def check_e_4_limit_corrected():
     def prop(x):
         n, a = x
         A, B, C, D = solve_limit_system(n, a, 0.0)
@@ -83,7 +83,7 @@ def _():
 
 @claim("E.4-printed", "Prop. E.4 as printed: C, B > 1/2 iff N10 < N11 (50); D, A < 1/2 iff N01 < N00 (51)",
        "App. E.3, Prop. E.4, eqs. (50)-(51)", "numeric-hypothesis", expected="erratum")
-def _():
+def check_e_4_printed():
     def violates(x):
         n, a = x
         A, B, C, D = solve_limit_system(n, a, 0.0)
@@ -112,7 +112,7 @@ def _theorem_strategy():
 @claim("T3.2-limit-accuracy", "Thm. 3.2 / D.3 in the limit N -> oo: clean accuracy (41) is 100% for p < p* "
        "and 0% for p > p*, with p* = 1/(1 + psi/phi) (Gram structures b = -a and b = 0)",
        "Sec. 3.3, Thm. 3.2, Thm. D.3, eq. (41)", "numeric-hypothesis")
-def _():
+def check_t3_2_limit_accuracy():
     from beyond_collapse.theory import breakdown_point, limit_accuracy
 
     def prop(x):
@@ -154,7 +154,7 @@ def _ratio_root(phi: float, psi: float, level: float) -> float:
 @claim("D.3-bounds", "p < p-*(t) implies (55); p > p+*(t) implies its reverse (1+t)(p00+p11) < (1-t)(p01+p10); "
        "p-*(t) <= p* <= p+*(t); theory.breakdown_bounds matches eq. (19)", "App. D.5, Thm. D.3, eq. (19), eq. (55)",
        "numeric-hypothesis")
-def _():
+def check_d_3_bounds():
     from beyond_collapse.theory import breakdown_bounds, breakdown_point
 
     st = _st()
@@ -184,7 +184,7 @@ def _():
 
 @claim("D.3-t-limit", "p-*(t) and p+*(t) tend to p* as t -> 0 (numerically, |p+-*(t) - p*| <= t for small t)",
        "App. D.5, Thm. D.3, Cor. D.4", "numeric-hypothesis")
-def _():
+def check_d_3_t_limit():
     from beyond_collapse.theory import breakdown_bounds, breakdown_point
 
     st = _st()
@@ -214,7 +214,7 @@ def _good_minus_bad_positive(N: int, p_good: float, p_bad: float) -> float:
 
 @claim("E.52-54-concentration", "for fixed t in (0,1), w.p. 1 - o(1): N_kl <= (1+t) N p_kl (k != l) and "
        "N_kk >= (1-t) N p_kk", "App. E.4, eqs. (52)-(54)", "exact")
-def _():
+def check_e_52_54_concentration():
     Ns = (100, 1000, 10_000, 100_000, 1_000_000)
     rows, ok = [], True
     for p_kl in (0.02, 0.15, 0.4):
@@ -237,7 +237,7 @@ def _():
 
 @claim("E.5-prop", "Prop. E.5: under (55), N10 + N01 < N11 + N00 w.p. 1 - o(1); (and the reverse above p+*(t))",
        "App. E.4, Prop. E.5, eqs. (55)-(56)", "exact")
-def _():
+def check_e_5_prop():
     from beyond_collapse.theory import breakdown_bounds
 
     phi, psi, t = 0.8, 0.4, 0.1
@@ -252,7 +252,7 @@ def _():
 
 @claim("E.4-finite-N", "Prop. E.4 (b = 0) at finite N: P(N10 < N11 and N01 < N00) tends to 1 below both per-class "
        "breakdown points and to 0 above either", "App. E.3-E.4, Prop. E.4, eqs. (48)-(51), (52)", "exact")
-def _():
+def check_e_4_finite_n():
     from beyond_collapse.numerics import success_probability
     from beyond_collapse.theory import per_class_breakdown_points
 
@@ -271,7 +271,7 @@ def _():
 
 @claim("E.5-per-class-printed", "Sec. E.4: condition (55) is sufficient for the hypothesis of Prop. E.4, "
        "N_kl < N_kk for all k != l", "App. E.4, Prop. E.5, eq. (55)", "exact", expected="erratum")
-def _():
+def check_e_5_per_class_printed():
     from beyond_collapse.numerics import success_probability
     from beyond_collapse.theory import kept_probabilities, pooled_condition
 
@@ -288,7 +288,7 @@ def _():
 
 @claim("E.5-printed-consequence", "solving the printed '(1-t)/(1+t) <= ratio' gives p >= p-*(t), where the "
        "limit accuracy is 0, not 100%", "App. E.5 (proof of Thm. D.3)", "numeric-hypothesis", expected="erratum")
-def _():
+def check_e_5_printed_consequence():
     # p is picked from the printed inequality itself on a grid, and the accuracy comes from the numerically solved
     # limit system (43): neither uses eq. (19) or theory.limit_accuracy.
     phi, psi, t, lam, a = 0.8, 0.4, 0.1, 0.1, 0.5
@@ -309,7 +309,7 @@ def _():
 
 @claim("D.16-binomial", "N_kl = sum_i z_ikl ~ Bin(N, p_kl) under independent selection (Assumption 3.1)",
        "App. D.3, eq. (16), Assumption 3.1", "simulation")
-def _():
+def check_d_16_binomial():
     rng = np.random.default_rng(20240516)
     p, phi, psi, N, reps = 0.3, 0.7, 0.4, 400, 2000
     y = rng.integers(0, 2, size=(reps, N))
@@ -333,7 +333,7 @@ def _():
 @claim("D.9-gram", "Gaussian mixture with E||x||^2 = 1 satisfies Condition D.1 with a = ||mu||^2, b = -a "
        "(||x_i||^2 ~ 1, x_i.x_j ~ a or b) by concentration, uniformly over the N^2 entries as d grows",
        "App. D.1, eq. (9)", "simulation")
-def _():
+def check_d_9_gram():
     from beyond_collapse.numerics.samplers import sample_gaussian_mixture
 
     rng = np.random.default_rng(7)
@@ -358,7 +358,7 @@ def _():
 
 @claim("D.3-sides", "Thm. D.3: p < p-*(t) gives (55) and limit accuracy 100%; p > p+*(t) gives the reverse "
        "condition and 0%", "App. D.5, Thm. D.3, eq. (19)", "numeric-hypothesis")
-def _():
+def check_d_3_sides():
     from hypothesis import strategies as st
 
     from beyond_collapse.proofs_check.strategies import rlhf_parameters
@@ -386,7 +386,7 @@ def _():
 @claim("S3.4-boundary-cases", "no pruning (phi = psi = 1): 100% below p = 1/2, 0% above; oracle (psi = 0): 100% for "
        "every p < 1 -- limits of the theorem at parameters outside Thm. D.3's open hypotheses phi, psi in (0, 1)",
        "Sec. 3.4, App. D.6", "numeric-hypothesis")
-def _():
+def check_s3_4_boundary_cases():
     st = _st()
 
     def prop(x):
@@ -408,7 +408,7 @@ def _():
 @claim("D.3-zero-half", "Thm. D.3's second half: for p > p+*(t) the accuracy tends to 0% w.p. 1 - o(1). App. E proves "
        "only the 100% half ((52) bounds one direction; E.5 solves only for p-*(t)), so this half has no proof in the "
        "paper", "App. D.5, Thm. D.3, eq. (19); App. E.4-E.5", "exact", expected="unproved")
-def _():
+def check_d_3_zero_half():
     from hypothesis import strategies as st
 
     from beyond_collapse.proofs_check.strategies import rlhf_parameters
@@ -438,7 +438,7 @@ def _():
 
 @claim("D.5-remark", "the gap between the training accuracy (41) and the test accuracy shrinks to 0 at rate "
        "O(1/sqrt(N))", "App. D.7, Remark D.5", "numeric-hypothesis")
-def _():
+def check_d_5_remark():
     # Test accuracy: fresh points obeying Condition D.1 (numerics.solve_kkt's margins), training accuracy: eq. (41) on
     # the kept rows; counts drawn multinomially from eq. (14) at N rows, gamma = N lambda. The gap is largest at
     # p = p*, where N_good - N_bad is O(sqrt(N)) and the O(1) band 0 < P - Q <= (1-a)/a
@@ -475,7 +475,7 @@ def _single_threaded_kkt(fn, *args):
 @claim("S3.4-moderate-ratio", "even for moderately large psi/phi the breakdown point p* (and the proxy p-*(t)) stays "
        "close to 1 -- quantified here: p* >= 0.9 iff psi/phi <= 1/9, p* >= 0.8 iff psi/phi <= 1/4",
        "Sec. 3.4 and App. D.6, 'Oracle Pruning' / 'Pure RLHF'", "numeric-hypothesis")
-def _():
+def check_s3_4_moderate_ratio():
     # the breakdown of the numerically solved limit system (43), located by bisection on its accuracy; p-*(0.1) as
     # the root of (55) on the kept probabilities; both compared with theory.breakdown_point / breakdown_bounds
     from beyond_collapse.theory import breakdown_bounds, breakdown_point

@@ -93,7 +93,7 @@ _MIX = (0.1, 100)  # |mu| = 0.1, d = 100: thresholds |c| ~ 1, where the keep rat
 @claim("D.6-rates-corrected", "Gaussian mixture supervised pruning: phi = (1-Phi(c1)-Phi(c2)+Phi2)/(1-Phi(c2)), "
        "psi = Phi2(c1,c2;cos theta)/Phi(c2) with c = -|mu| cos(angle) sqrt(d/(1-|mu|^2)), phi0 = phi1, psi01 = psi10",
        "App. D.6 (corrected)", "simulation")
-def _():
+def check_d_6_rates_corrected():
     rng = np.random.default_rng(11)
     worst = 0.0
     for tg, tp, th in _TRIPLES:
@@ -107,7 +107,7 @@ def _():
 @claim("D.6-psi-printed-mc", "printed psi = (Phi(c1)+Phi(c2)-Phi2)/Phi(c2) is a keep rate; diagnosis: its numerator is "
        "the union P(x.w_prune < 0 or x.w_gen < 0 | y=1), where the keep rate needs the intersection", "App. D.6",
        "simulation", expected="erratum")
-def _():
+def check_d_6_psi_printed_mc():
     # That the printed psi is >= 1 is visible on its face (D.6-psi-printed); what a simulation can test is the
     # diagnosis: the printed numerator equals the simulated union frequency, and the simulated keep rate psi10
     # equals the intersection form instead. Either comparison can fail.
@@ -141,7 +141,7 @@ def _():
 
 @claim("D.6-thresholds-printed-mc", "printed c1, c2 = -|mu| sqrt(d(1-|mu|^2)) cos(angle) give the keep rates",
        "App. D.6", "simulation", expected="erratum")
-def _():
+def check_d_6_thresholds_printed_mc():
     rng = np.random.default_rng(13)
     tg, tp, th = _TRIPLES[1]
     mix = (0.5, 4)  # the printed and corrected thresholds differ by the factor 1 - |mu|^2: take |mu| large
@@ -156,7 +156,7 @@ def _():
 
 @claim("D.6-angles-only", "for the Gaussian mixture, (phi, psi) only depend on the three angles",
        "App. D.6 and Sec. 3.4, 'Supervised Pruning' / 'Self-supervised Pruning'", "simulation", expected="erratum")
-def _():
+def check_d_6_angles_only():
     rng = np.random.default_rng(14)
     tg, tp, th = _TRIPLES[1]
     a = _simulate(tg, tp, th, mu_norm=0.1, d=100, rng=rng)["11"]
@@ -172,7 +172,7 @@ def _():
 @claim("S3.2-eq5-printed", "supervised pruning q_i = 1[y'_i (x_i^T w_prune) > 0] with labels y' in {0, 1} keeps "
        "both classes symmetrically (phi0 = phi1)", "Sec. 3.2, eq. (5); App. D.4", "simulation",
        expected="erratum by inspection")
-def _():
+def check_s3_2_eq5_printed():
     # Read literally, y' = 0 makes the product 0, so no y' = 0 example is kept: phi0 = 0 whatever the data.
     # The simulation below only displays that reading; it cannot come out otherwise.
     rng = np.random.default_rng(15)
@@ -199,7 +199,7 @@ def _isotropic_formulas():
 @claim("S3.4-isotropic-rates", "isotropic data, y = 1[x.mu > 0]: p = theta_gen/pi and (phi, psi) are the "
        "trivariate orthant probabilities phi = (2pi - tg - tp - th)/(2(pi - tg)), psi = (tg + tp - th)/(2 tg)",
        "Sec. 3.4, Fig. 2 (phi, psi derived here)", "simulation")
-def _():
+def check_s3_4_isotropic_rates():
     rng = np.random.default_rng(16)
     fp, fphi, fpsi = _isotropic_formulas()
     worst = 0.0

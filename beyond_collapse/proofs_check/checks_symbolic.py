@@ -39,7 +39,7 @@ def _differs(key: str, why: str) -> tuple[str, str]:
 
 @claim("E.32-loss-gradient", "d/dv BCE(sigma(v), y') = sigma(v) - y', so grad L = 0 gives "
        "gamma*alpha_i = y'_i - yhat_i with gamma = N*lambda", "App. E.1, eq. (32)", "symbolic")
-def _():
+def check_e_32_loss_gradient():
     s = _step("E1.dloss")
     ok = s.extra["extra_check"] == 0 and bool(_step("E1.kkt").equal)
     return verdict(ok, "sympy: diff(BCE(logistic(v), y'), v) - (logistic(v) - y') simplifies to 0; "
@@ -48,41 +48,41 @@ def _():
 
 @claim("E.33-logits", "v_i = a s + b t + R q_i alpha_i (i in I_1), b s + a t + R q_i alpha_i (i in I_0)",
        "App. E.1, eq. (33)", "symbolic")
-def _():
+def check_e_33_logits():
     return _matches("E1.logits")
 
 
 @claim("E.39-s-t", "s = N11 A - N10 B, t = N01 C - N00 D", "App. E.1, eq. (39)", "symbolic")
-def _():
+def check_e_39_s_t():
     return _matches("E1.st")
 
 
 @claim("E.31-fixed-point", "Prop. E.1: (A, B, C, D) solve the four-equation system (31)",
        "App. E.1, Prop. E.1, eq. (31) (also (35), (38))", "symbolic")
-def _():
+def check_e_31_fixed_point():
     return _matches("E1.fixed_point")
 
 
 @claim("E.37-predictions", "yhat_i = 1 - gamma A, gamma B, 1 - gamma C, gamma D on the four groups",
        "App. E.1, eq. (37)", "symbolic")
-def _():
+def check_e_37_predictions():
     return _matches("E2.yhat")
 
 
 @claim("E.41-conditions", "a kept example of group 11/10/01/00 is classified correctly iff "
        "A < 1/2 / B > 1/2 / C > 1/2 / D < 1/2 (script letters)", "App. E.2, eqs. (40)-(41)", "symbolic")
-def _():
+def check_e_41_conditions():
     s = _step("E2.accuracy")
     return verdict(bool(s.equal), f"sympy solve of yhat_g >< 1/2 for gamma*alpha_g: {_short(s.derived)}")
 
 
 @claim("E.42-limit", "as gamma -> oo with N_kl/gamma fixed, (31) becomes (42)", "App. E.3, eq. (42)", "symbolic")
-def _():
+def check_e_42_limit():
     return _matches("E3.limit")
 
 
 @claim("E.42-complements", "in the limit A = 1 - B and C = 1 - D", "App. E.3, eq. (42)", "symbolic")
-def _():
+def check_e_42_complements():
     s = _step("E3.complements")
     return verdict(bool(s.equal), "sympy: the sigma arguments of A and B (of C and D) sum to 0; "
                    "sigma(-z) = 1 - sigma(z)")
@@ -90,13 +90,13 @@ def _():
 
 @claim("E.43-first-lines", "B and D equations after eliminating A and C (first line of each)",
        "App. E.3, eq. (43)", "symbolic")
-def _():
+def check_e_43_first_lines():
     return _matches("E3.eliminated")
 
 
 @claim("E.43-printed", "second line of the D equation: b(N10 + N10)B", "App. E.3, eq. (43)", "symbolic",
        expected="erratum")
-def _():
+def check_e_43_printed():
     s = _step("E3.collapsed")
     return _differs("E3.collapsed", f"derived - printed = {_short(s.extra['residual'])}, nonzero unless b = 0 "
                     "or N10 = N11")
@@ -104,13 +104,13 @@ def _():
 
 @claim("E.43-corrected", "second line of the D equation with b(N11 + N10)B", "App. E.3, eq. (43) (corrected)",
        "symbolic")
-def _():
+def check_e_43_corrected():
     return _matches("E3.collapsed_corrected")
 
 
 @claim("E.44-symmetric", "b = -a: D = A, C = B, D = 1 - B and B = sigma((a(N11+N00) - a N B)/gamma)",
        "App. E.3, eq. (44)", "symbolic")
-def _():
+def check_e_44_symmetric():
     s, sd = _step("E3.symmetric"), _step("E3.symmetric_D")
     return verdict(bool(s.equal and sd.equal), "sympy: with D = 1 - B the D argument is minus the B argument, "
                    f"and the B argument is {_short(s.derived)}")
@@ -118,7 +118,7 @@ def _():
 
 @claim("E.45-condition", "b = -a: B <= 1/2 forces B >= (N11+N00)/N_kept, impossible iff N10+N01 < N11+N00",
        "App. E.3, eq. (45)", "symbolic")
-def _():
+def check_e_45_condition():
     s, g = _step("E3.symmetric_threshold"), _step("E3.condition45")
     ok = bool(s.equal and g.extra["numerator_is_45"] and g.extra["denominator_positive"] and s.extra["slope_negative"])
     return verdict(ok, f"sympy: B argument decreasing in B, root {_short(s.derived)}; root - 1/2 = {_short(g.derived)}")
@@ -126,13 +126,13 @@ def _():
 
 @claim("E.47-skewed", "b = 0: B = sigma(a(N11 - (N11+N10)B)/gamma), D = sigma(a(N01 - (N01+N00)D)/gamma)",
        "App. E.3, eq. (47)", "symbolic")
-def _():
+def check_e_47_skewed():
     return _matches("E3.skewed")
 
 
 @claim("E.48-49-thresholds", "b = 0: B <= 1/2 iff B >= N11/(N11+N10) (48); D >= 1/2 iff D <= N01/(N01+N00) (49)",
        "App. E.3, eqs. (48)-(49)", "symbolic")
-def _():
+def check_e_48_49_thresholds():
     s = _step("E3.skewed_thresholds")
     return verdict(bool(s.equal and all(s.extra["slopes_negative"])), f"sympy roots {_short(s.derived)}; "
                    "both arguments decrease in their unknown")
@@ -140,7 +140,7 @@ def _():
 
 @claim("E.49-prose", "prose after (49): N01 < N00 compares with 'examples with true label 1, correctly labelled'",
        "App. E.3, text after eq. (49)", "symbolic", expected="erratum by inspection")
-def _():
+def check_e_49_prose():
     # Nothing here reads the prose: the check only confirms that the derived D threshold involves N00,
     # which counts true label 0 by definition (eq. (28)). The prose is wrong on its face.
     s = _step("E3.skewed_thresholds")
@@ -153,25 +153,25 @@ def _():
 
 @claim("E.50-51-pairing", "Prop. E.4 (b = 0): C, B are governed by N10 < N11 (50) and D, A by N01 < N00 (51)",
        "App. E.3, Prop. E.4, eqs. (50)-(51)", "symbolic", expected="erratum")
-def _():
+def check_e_50_51_pairing():
     return _differs("E3.skewed_dependence", "with b = 0 the B equation involves only N10, N11 and the D equation "
                     "only N01, N00 (sympy free symbols); A = 1 - B, C = 1 - D")
 
 
 @claim("E.55-identity", "(1-t)/(1+t) = 1 - eps with eps = 2t/(1+t)", "App. E.4, eq. (55)", "symbolic")
-def _():
+def check_e_55_identity():
     return _matches("E4.eps")
 
 
 @claim("E.5-ratio", "(p01+p10)/(p00+p11) = 2 p psi / (2 (1-p) phi) = p psi / ((1-p) phi)", "App. E.5",
        "symbolic")
-def _():
+def check_e_5_ratio():
     return _matches("E5.ratio")
 
 
 @claim("E.5-inequality-printed", "the proof solves '(1-t)/(1+t) <= (p01+p10)/(p00+p11)' for p",
        "App. E.5 (proof of Thm. D.3)", "symbolic", expected="erratum")
-def _():
+def check_e_5_inequality_printed():
     s = _step("E5.inequality")
     root = _step("D3.p_minus")
     truth = s.extra["truth_below_above_p_minus"]
@@ -183,31 +183,31 @@ def _():
 
 
 @claim("D.3-p-minus", "p-*(t) = (1-t)/(1-t+(1+t) psi/phi)", "App. D.5, Thm. D.3, eq. (19)", "symbolic")
-def _():
+def check_d_3_p_minus():
     s = _step("D3.p_minus")
     return verdict(bool(s.equal) and s.extra["n_roots"] == 1,
                    f"sympy: unique root in p of ratio = (1-t)/(1+t); d ratio/dp = {_short(s.extra['ratio_increasing'])} > 0")
 
 
 @claim("D.3-p-plus", "p+*(t) = (1+t)/(1+t+(1-t) psi/phi)", "App. D.5, Thm. D.3, eq. (19)", "symbolic")
-def _():
+def check_d_3_p_plus():
     s = _step("D3.p_plus")
     return verdict(bool(s.equal) and s.extra["n_roots"] == 1, "sympy: unique root in p of ratio = (1+t)/(1-t)")
 
 
 @claim("D.3-p-star", "breakdown point p* = 1/(1 + psi/phi)", "App. D.5, Thm. D.3 (Thm. 3.2)", "symbolic")
-def _():
+def check_d_3_p_star():
     return _matches("D3.p_star")
 
 
 @claim("D.4-limits", "Cor. D.4: p-*(t), p+*(t) -> p* as t -> 0, hence p_up = p_down", "App. D.5, Cor. D.4", "symbolic")
-def _():
+def check_d_4_limits():
     return _matches("D4.limits")
 
 
 @claim("D.2-bijection", "for fixed p in (0,1), (phi, psi) <-> (p00, p01) is a bijection",
        "App. D.3, Remark D.2, eq. (18)", "symbolic")
-def _():
+def check_d_2_bijection():
     from beyond_collapse.theory import rlhf_from_kept
 
     s = _step("D.bijection")
@@ -224,19 +224,19 @@ def _():
 
 @claim("D.14-kept-probabilities", "p_kk = (1-p) phi/2, p_kl = p psi/2 (k != l)", "App. D.3, eqs. (14), (18) (Sec. 3.2, eq. (4))",
        "symbolic")
-def _():
+def check_d_14_kept_probabilities():
     return _matches("D.pkl")
 
 
 @claim("S3.4-no-pruning", "no pruning (psi/phi = 1): p* = 1/2 and p-*(t) = 1/2 - t/2", "Sec. 3.4, App. D.6",
        "symbolic")
-def _():
+def check_s3_4_no_pruning():
     return _matches("D6.no_pruning")
 
 
 @claim("S3.4-oracle", "oracle pruning (psi/phi = 0): p* = 1 and p-*(t) = 1, so the limit accuracy is 100% for "
        "every p < 1", "Sec. 3.4, App. D.6", "numeric-hypothesis")
-def _():
+def check_s3_4_oracle():
     from hypothesis import strategies as st
 
     from beyond_collapse.numerics.kkt import solve_limit_system
@@ -264,13 +264,13 @@ def _():
 
 @claim("D.6-variance-printed", "x | y=1 ~ N(mu, I_d / ((1-|mu|^2) d)), x = mu + eta / sqrt((1-|mu|^2) d)",
        "App. D.6, eq. (23)", "symbolic", expected="erratum")
-def _():
+def check_d_6_variance_printed():
     return _differs("D6.variance", "E|x|^2 = |mu|^2 + d s^2 = 1 gives s^2 = (1-|mu|^2)/d")
 
 
 @claim("D.6-variance-corrected", "x | y=1 ~ N(mu, (1-|mu|^2)/d I_d) gives E|x|^2 = 1 (App. D.1), and the package's "
        "sampler draws it", "App. D.6, eq. (23) (corrected)", "simulation")
-def _():
+def check_d_6_variance_corrected():
     from beyond_collapse.numerics.samplers import sample_gaussian_mixture
     from beyond_collapse.theory.derivations import sym
 
@@ -297,19 +297,19 @@ def _():
 
 @claim("D.6-thresholds-printed", "c1 = -|mu| sqrt(d (1-|mu|^2)) cos(theta_prune), c2 likewise with theta_gen",
        "App. D.6", "symbolic", expected="erratum")
-def _():
+def check_d_6_thresholds_printed():
     return _differs("D6.threshold", "x^T w > 0 iff eta^T w > -|mu| cos(angle) / s with s^2 = (1-|mu|^2)/d")
 
 
 @claim("D.6-phi-formula", "phi1 = (1 - Phi(c1) - Phi(c2) + Phi2(c1, c2; cos theta)) / (1 - Phi(c2))",
        "App. D.6", "symbolic")
-def _():
+def check_d_6_phi_formula():
     return _matches("D6.phi")
 
 
 @claim("D.6-psi-printed", "psi = (Phi(c1) + Phi(c2) - Phi2(c1, c2; cos theta)) / Phi(c2)", "App. D.6",
        "symbolic", expected="erratum")
-def _():
+def check_d_6_psi_printed():
     s = _step("D6.psi")
     return _differs("D6.psi", f"printed - 1 = {_short(s.extra['printed_minus_one'])} >= 0 in cell probabilities, "
                     "so the printed psi is >= 1; P(X<=c1, Y<=c2)/P(Y<=c2) = Phi2/Phi(c2)")
@@ -317,13 +317,13 @@ def _():
 
 @claim("S3.4-error-rate", "for isotropic x, a linear generator at angle theta_gen errs with p = theta_gen/pi",
        "Sec. 3.4, Fig. 2 caption", "symbolic")
-def _():
+def check_s3_4_error_rate():
     return _matches("S34.p")
 
 
 @claim("S3.4-angle-condition", "isotropic supervised pruning: p < p* iff theta_gen + theta_prune < pi "
        "(independent of theta)", "Sec. 3.4 (derived here)", "symbolic")
-def _():
+def check_s3_4_angle_condition():
     from beyond_collapse.theory.derivations import sym
 
     s = _step("S34.condition")

@@ -34,7 +34,7 @@ def orthant_rates(tg: float, tp: float, th: float) -> tuple[float, float, float]
 @claim("S3.4-theory-isotropic", "theory.isotropic_rates equals the trivariate orthant probabilities of the model "
        "(Genz quadrature, scipy), and its breakdown verdict p < p* is theta_gen + theta_prune < pi", "Sec. 3.4",
        "numeric-hypothesis")
-def _():
+def check_s3_4_theory_isotropic():
     from beyond_collapse.proofs_check.strategies import angle_triples
     from beyond_collapse.theory import isotropic_rates
 
@@ -59,7 +59,7 @@ def _():
 
 @claim("D.6-theory-mixture", "theory.gaussian_mixture_rates (p, phi, psi) agree with Monte Carlo of the mixture "
        "across angle triples, |mu| and d", "App. D.6 (corrected)", "simulation")
-def _():
+def check_d_6_theory_mixture():
     from hypothesis import strategies as st
 
     from beyond_collapse.proofs_check.checks_simulation import _simulate, _z
@@ -97,7 +97,7 @@ def _bvn_mpmath(h: float, k: float, rho: float):
 
 @claim("D.6-extreme-tails", "far from the bulk (|c| ~ 9: rates conditional on events of probability ~1e-19) the "
        "D.6 rates stay accurate; naive differences of CDFs lose them", "App. D.6", "exact")
-def _():
+def check_d_6_extreme_tails():
     import mpmath
     from scipy import stats
 
@@ -140,7 +140,7 @@ def _mixture_margin(mu: float, d: float, tg: float, tp: float, th: float) -> tup
        "theta_gen) always helps: (1-p) phi - p psi decreases in theta_gen for every pruner; (2) random pruning "
        "(phi = psi) needs p < 1/2; (3) an oracle-direction verifier (theta_prune = 0) works for every theta_gen < pi",
        "Sec. 3.4, 'Decoupling the Generator and Verifier'", "numeric-hypothesis")
-def _():
+def check_s3_4_decoupling():
     from beyond_collapse.numerics.kkt import solve_limit_system
     from beyond_collapse.proofs_check.checks_numeric import _clean_accuracy
     from beyond_collapse.proofs_check.checks_simulation import _simulate
