@@ -40,7 +40,7 @@ decision: n' = n (z sd / |mean|)^2, z = Phi^{-1}(decision_level) (normal approxi
 margin's posterior).
 
 Modules: ``reading`` (audit files and binary columns), ``estimate`` (rates, symmetry tests,
-posterior, verdict: ``audit``), ``results`` (the result types) and ``render`` (their text),
+posterior, verdict: ``audit``), ``results`` (the result types and their text form),
 ``calibration`` (simulated audits with known truth), ``phase`` (a selection strategy on the phase
 diagram, rank correlations of scores), ``commands`` (the ``audit*`` command-line commands).
 """
