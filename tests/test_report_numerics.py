@@ -74,3 +74,23 @@ def test_committed_paper_run_of_fig3_is_judged_contradicted():
     ols = [o["ratio"] for o in v["oracle"] if o["estimator"] == "ols"]
     assert [round(x, 1) for x in ols] == [112.4, 6.6, 2.1]
     assert not any(o["matches"] for o in v["oracle"]) and not any(w["sweet_spot"] for w in v["sweet"])
+
+
+def test_section_writes_and_links_this_profiles_results(tmp_path, monkeypatch):
+    """The section runs each figure on ctx.profile into runs/<profile>/<figure> and links the results
+    under numerics/<profile>/, the layout of runs.results_path."""
+    from beyond_collapse.numerics.experiments import fig2, fig3, fig5
+    from beyond_collapse.report import ReportContext
+
+    monkeypatch.setitem(fig5.CONFIGS, "quick", fig5.Fig5Config(n=120, d=40, mu_norm=0.5, lam=1e-2, ratios=(0.5,),
+                                                                left_ratios=(0.5,), p_step=0.25, seeds=2))
+    monkeypatch.setitem(fig2.CONFIGS, "quick", fig2.Fig2Config(n=200, d=12, mu_norm=0.3, lam=1e-2,
+                                                                theta_prunes=(1 / 6,), steps=6, seeds=2))
+    monkeypatch.setitem(fig3.CONFIGS, "quick", fig3.Fig3Config(n0_values=(300,), n1=20_000, n_prime=(50, 500, 5000),
+                                                                seeds=1, d=40, chunk=4000))
+    ctx = ReportContext(profile="quick", out_dir=tmp_path / "results", runs_dir=tmp_path / "runs" / "quick")
+    text = sec.build(ctx)
+    for fig in ("fig2", "fig3", "fig5"):
+        assert (tmp_path / "results" / "numerics" / "quick" / f"{fig}.json").exists()
+        assert f"]({'numerics/quick/' + fig}.json)" in text and f"(numerics/quick/{fig}.png)" in text
+        assert any((tmp_path / "runs" / "quick" / fig).glob("*.json"))
