@@ -17,7 +17,7 @@ from scipy import stats
 from beyond_collapse.cli import main
 from beyond_collapse.empirics.eigen.selection import decoded_errors, keep_bits, save_decisions
 from beyond_collapse.empirics.eigen.tokenizer import EOS, PAD, p1000_triplets
-from beyond_collapse.numerics.phase import count_table
+from beyond_collapse.audit.phase import count_table
 from beyond_collapse.report import ReportContext
 from beyond_collapse.report.phase_export import eigen_export, export_summarization, summarization_export
 from beyond_collapse.report.sections import theory_vs_experiment as section

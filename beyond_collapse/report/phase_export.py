@@ -2,7 +2,7 @@
 
 The report section places every synthesized data set of the eigenvalue (Sec. 5.1-5.2) and
 summarization (Sec. 5.3) experiments on the phase diagram of Thm. 3.2 / D.3. The estimators
-(``beyond_collapse.numerics.phase``) need, per data set and per notion of "correct", only the 2x2
+(``beyond_collapse.audit.phase``) need, per data set and per notion of "correct", only the 2x2
 counts correct/wrong x kept/dropped, plus the observed outcome of training on it. This module
 computes those from what the experiments save and writes one JSON per experiment and profile
 under ``docs/results/theory_vs_experiment/``, so the section rebuilds without retraining and
@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from beyond_collapse.numerics.phase import count_table, rank_correlation
+from beyond_collapse.audit.phase import count_table, rank_correlation
 from beyond_collapse.runs import read_json, write_json_atomic
 
 FORMAT_VERSION = 1

@@ -5,6 +5,10 @@ torch is imported inside the handlers only, so registering these commands costs 
 
 from __future__ import annotations
 
+import argparse
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from beyond_collapse.runs import PROFILES
@@ -14,8 +18,36 @@ def _run(args) -> int:
     from beyond_collapse.empirics.eigen.experiments import run_pipeline
     from beyond_collapse.empirics.eigen.tables import write_results
 
-    results = run_pipeline(args.profile, Path(args.runs_dir) / args.profile, seed=args.seed,
-                           progress=not args.no_progress)
+    if args.worker >= args.workers:
+        raise SystemExit(f"beyond-collapse eigen run: --worker must be below --workers ({args.workers}), got {args.worker}")
+    runs = Path(args.runs_dir) / args.profile
+    if args.worker > 0:  # a helper process started by worker 0: its share of the units, no results file
+        parent = os.getppid()
+
+        def parent_alive():
+            if os.getppid() != parent:
+                raise RuntimeError("worker 0 is gone; stopping (finished units are kept)")
+        run_pipeline(args.profile, runs, seed=args.seed, progress=False, worker=args.worker, workers=args.workers,
+                     check=parent_alive, log=lambda s: print(f"[worker {args.worker}] {s}", flush=True))
+        return 0
+    helpers = [subprocess.Popen([sys.executable, "-m", "beyond_collapse.cli", "eigen", "run", "--profile", args.profile,
+                                 "--runs-dir", args.runs_dir, "--seed", str(args.seed), "--no-progress",
+                                 "--workers", str(args.workers), "--worker", str(i)])
+               for i in range(1, args.workers)]
+
+    def helpers_ok():
+        for i, h in enumerate(helpers, start=1):
+            if h.poll() not in (None, 0):
+                raise RuntimeError(f"worker {i} exited with status {h.returncode}; finished units are kept, rerun to resume")
+    try:
+        results = run_pipeline(args.profile, runs, seed=args.seed, progress=not args.no_progress,
+                               workers=args.workers, check=helpers_ok)
+    except BaseException:
+        for h in helpers:  # an interrupted run stops its helpers too; finished units are kept
+            h.terminate()
+        raise
+    for h in helpers:
+        h.wait()
     for kind, path in write_results(results, args.out).items():
         print(f"wrote {path}")
     return 0
@@ -45,6 +77,9 @@ def register(subparsers) -> None:
     r.add_argument("--out", default="docs/results/eigen", help="results JSON, tables, figure (default: docs/results/eigen)")
     r.add_argument("--seed", type=int, default=0, help="seed of every data stream (default: 0)")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
+    r.add_argument("--workers", type=int, default=1,
+                   help="processes sharing the units on a CPU machine (default: 1; 2 on a 2-core machine)")
+    r.add_argument("--worker", type=int, default=0, help=argparse.SUPPRESS)
     r.set_defaults(func=_run)
     e = sub.add_parser("encode", help="P1000 tokens of numbers (App. B)")
     e.add_argument("values", nargs="+", help="real numbers (use -- before negative numbers)")

@@ -18,6 +18,12 @@ redone, an interrupted training resumes from its checkpoint):
 
 Under ``torchrun`` every process trains (DDP); decoding and evaluation run on rank 0 while the
 others wait, then all read the stored unit.
+
+On a CPU machine ``workers`` > 1 processes (``eigen run --workers N``) share the units: each label
+chunk and each trained model has one owner (worker ``i`` of ``N``, by a fixed rule), a worker
+waits for units it needs but does not own (the generator, chunks, data sets), and worker 0
+collects every record into the results document at the end. The results do not depend on the
+number of workers: every unit is computed from its own seeds.
 """
 
 from __future__ import annotations
@@ -83,9 +89,29 @@ def seed_summary(runs: list[dict], taus) -> dict:
             "data_size": runs[0]["data_size"], "n_test": runs[0]["test"]["n"]}
 
 
+def _wait_for(paths: list[Path], check: Callable[[], None], log: Callable[[str], None], what: str) -> None:
+    """Block until every path exists (another worker computes them); ``check`` raises if that worker died."""
+    if all(p.exists() for p in paths):
+        return
+    log(f"[eigen] waiting for {what} (another worker)")
+    while not all(p.exists() for p in paths):
+        check()
+        time.sleep(2)
+
+
 def run_pipeline(profile: str | EigenProfile, runs_dir: str | os.PathLike, *, seed: int = 0,
-                 progress: bool = True, log: Callable[[str], None] = print) -> dict:
-    """Run (or resume) every unit of the eigenvalue experiment; returns the results document."""
+                 progress: bool = True, log: Callable[[str], None] = print, worker: int = 0, workers: int = 1,
+                 check: Callable[[], None] = lambda: None) -> dict:
+    """Run (or resume) every unit of the eigenvalue experiment; returns the results document.
+
+    ``worker``/``workers``: this process's share of the units (see the module docstring); ``check``
+    is called while waiting for another worker and should raise if that worker failed. Worker 0
+    returns the results document, the others an empty dict.
+    """
+    if not 0 <= worker < workers:
+        raise ValueError(f"worker must be in [0, workers={workers}), got {worker}")
+    if workers > 1 and _world()[0] > 1:
+        raise ValueError("workers > 1 is for CPU machines; under torchrun every process trains each model (DDP)")
     prof = get_profile(profile) if isinstance(profile, str) else profile
     name = profile if isinstance(profile, str) else "custom"
     if prof.threads:
@@ -105,10 +131,13 @@ def run_pipeline(profile: str | EigenProfile, runs_dir: str | os.PathLike, *, se
         return evaluate(model, val, (prof.stop_tau,))["accuracy"][stop_key]
 
     def fit(stem: str, cfg: TrainConfig, data: Callable[[], Examples], config: dict, *,
-            init_from: Path | None = None) -> dict:
-        """One trained model as a unit: skipped (data never built) when its record exists."""
+            init_from: Path | None = None, owner: int = 0) -> dict | None:
+        """One trained model as a unit: skipped (data never built) when its record exists; None when
+        another worker owns it and has not finished it."""
         path = root / f"{stem}.json"
         trained = None
+        if not path.exists() and owner % workers != worker:
+            return None
         if not path.exists():  # every rank trains (DDP); rank 0 evaluates and writes the record
             ds = data()
             model, summary = train(prof.model, cfg, ds, root / f"{stem}.pt", init_from=init_from,
@@ -122,6 +151,8 @@ def run_pipeline(profile: str | EigenProfile, runs_dir: str | os.PathLike, *, se
     # 1. the generator
     log(f"[eigen] generator: at most {prof.generator.steps} steps on {n0} real examples, early-stopped at {stop_key}")
     gen_ckpt = root / "generator.pt"
+    if worker != 0:
+        _wait_for([root / "generator.json"], check, log, "the generator")
     gen = fit("generator", prof.generator, lambda: train_set, {"role": "generator"})
     gen_cfg = {**base_cfg, "train": asdict(prof.generator)}
     generator: list[Seq2Seq] = []  # loaded on first use: a resumed run with every chunk done never needs it
@@ -136,8 +167,11 @@ def run_pipeline(profile: str | EigenProfile, runs_dir: str | os.PathLike, *, se
         """The npz of beam-k labels of prompt chunk i (ids (N0, k, L), scores, errors), computed if missing."""
         npz = root / f"pool_b{k}_c{i}.npz"
         unit = npz.with_suffix(".json")
-        if unit.exists() and not npz.exists() and _world()[1] == 0:
+        if unit.exists() and not npz.exists() and _world()[1] == 0 and i % workers == worker:
             unit.unlink()  # labels lost (e.g. a fresh clone with the records only): decode again
+        if i % workers != worker:  # another worker's chunk
+            _wait_for([unit, npz], check, log, f"labels of chunk {i} with beam {k}")
+            return npz
 
         def compute():
             if not generator:
@@ -167,6 +201,18 @@ def run_pipeline(profile: str | EigenProfile, runs_dir: str | os.PathLike, *, se
 
     table1: dict[int, dict] = {}  # Table 1 fills in as the data sets decode every beam
     datasets, trained, table4 = {}, {}, {}
+    retrain_cfg = {s: replace(prof.retrain, seed=prof.retrain.seed + 1000 * s) for s in prof.retrain_seeds}
+
+    def collect(spec: DatasetSpec) -> None:
+        """Summaries of the finished models of one data set, read from their records (any worker's)."""
+        runs = [read_json(p)["metrics"] for s in prof.retrain_seeds
+                if (p := root / f"retrain_{spec.name}_s{s}.json").exists()]
+        if runs:
+            trained[spec.name] = {**seed_summary(runs, taus), "seeds_done": len(runs),
+                                  "seeds_planned": len(prof.retrain_seeds)}
+        tuned = root / f"finetune_{spec.name}.json"
+        if tuned.exists():
+            table4[spec.name] = read_json(tuned)["metrics"]["test"]
 
     def snapshot(complete: bool) -> dict:
         """The results document; written after every unit so that a run cut short still reports."""
@@ -195,7 +241,12 @@ def run_pipeline(profile: str | EigenProfile, runs_dir: str | os.PathLike, *, se
                 table1[k] = table1_row(labels(k, prof.synth_multiple, "errors"), taus)
 
     # 3.-4. data sets and their models
-    for spec in plan:
+    for j, spec in enumerate(plan):
+        for i in range(worker, spec.multiple, workers):  # this worker's label chunks first, then the data set
+            chunk(spec.beam, i)
+        unit = root / f"dataset_{spec.name}.json"
+        if worker != 0:  # worker 0 decides the data sets (one writer per decisions file)
+            _wait_for([unit], check, log, f"data set {spec.name}")
         datasets[spec.name] = _dataset_unit(spec, root, labels, taus,
                                             config={**gen_cfg, **asdict(spec)}, seed=seed)
         info = datasets[spec.name]
@@ -205,13 +256,24 @@ def run_pipeline(profile: str | EigenProfile, runs_dir: str | os.PathLike, *, se
             continue
         build = _builder(spec, root, n, n0, seed, labels)
         ds_cfg = {"dataset": spec.name, "generator": gen_cfg}
-        runs = [fit(f"retrain_{spec.name}_s{s}", replace(prof.retrain, seed=prof.retrain.seed + 1000 * s), build,
-                    ds_cfg)["metrics"] for s in prof.retrain_seeds]
-        trained[spec.name] = seed_summary(runs, taus)
+        for s in prof.retrain_seeds:
+            fit(f"retrain_{spec.name}_s{s}", retrain_cfg[s], build, ds_cfg, owner=j + s)
         if prof.finetune is not None and "table2" in spec.roles:
-            table4[spec.name] = fit(f"finetune_{spec.name}", prof.finetune, build, {**ds_cfg, "init": "generator"},
-                                    init_from=gen_ckpt)["metrics"]["test"]
-        snapshot(False)
+            fit(f"finetune_{spec.name}", prof.finetune, build, {**ds_cfg, "init": "generator"},
+                init_from=gen_ckpt, owner=j + len(prof.retrain_seeds))
+        if worker == 0:
+            collect(spec)
+            snapshot(False)
+    if worker != 0:
+        return {}
+    pending = [root / f"retrain_{spec.name}_s{s}.json" for spec in plan if datasets[spec.name]["size"]
+               for s in prof.retrain_seeds]
+    pending += [root / f"finetune_{spec.name}.json" for spec in plan if datasets[spec.name]["size"]
+                and prof.finetune is not None and "table2" in spec.roles]
+    _wait_for(pending, check, log, "the other workers' models")
+    for spec in plan:
+        if datasets[spec.name]["size"]:
+            collect(spec)
     return snapshot(True)
 
 

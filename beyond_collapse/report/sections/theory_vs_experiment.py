@@ -3,7 +3,7 @@
 Reads the committed counts documents ``docs/results/theory_vs_experiment/{eigen,summarization}_<profile>.json``
 (written by ``beyond-collapse phase export``, module ``beyond_collapse.report.phase_export``), estimates
 p, phi, psi with exact intervals, p* and the margin for each data set and notion of "correct"
-(``beyond_collapse.numerics.phase``), compares the predicted side of the transition (Thm. 3.2 / D.3)
+(``beyond_collapse.audit.phase``), compares the predicted side of the transition (Thm. 3.2 / D.3)
 with the observed outcome of training on the data set, and draws one figure in the (p, psi/phi)
 plane over the breakdown curve. torch-free: it never retrains.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from beyond_collapse.numerics.phase import (
+from beyond_collapse.audit.phase import (
     PhasePoint, agreement, breakdown_ratio, observed_outcome, phase_point_from_counts,
 )
 from beyond_collapse.runs import read_json
