@@ -142,3 +142,33 @@ def test_profiles():
         replace(cpu, beams=(5, 10))
     with pytest.raises(ValueError, match="profile"):
         get_profile("huge")
+
+
+def test_two_workers_give_the_results_of_one(tmp_path):
+    """Two workers (here two threads of one process) share the units and reach the same numbers."""
+    import threading
+
+    prof = _micro_profile()
+    alone = run_pipeline(prof, tmp_path / "one", progress=False, log=lambda s: None)
+    errors = []
+
+    def second():
+        try:
+            run_pipeline(prof, tmp_path / "two", progress=False, log=lambda s: None, worker=1, workers=2)
+        except Exception as exc:  # surfaced by the main thread's check below
+            errors.append(exc)
+
+    helper = threading.Thread(target=second)
+    helper.start()
+
+    def check():
+        if errors:
+            raise errors[0]
+    shared = run_pipeline(prof, tmp_path / "two", progress=False, log=lambda s: None, workers=2, check=check)
+    helper.join()
+    assert not errors
+    assert shared["trained"] == alone["trained"] and shared["table1"] == alone["table1"]
+    # every model of every data set was trained (by one worker or the other) and recorded
+    assert len(list((tmp_path / "two" / "eigen").glob("retrain_*_s1.json"))) == len(shared["trained"])
+    with pytest.raises(ValueError, match="worker"):
+        run_pipeline(prof, tmp_path / "x", worker=2, workers=2)
