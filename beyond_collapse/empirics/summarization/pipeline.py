@@ -436,7 +436,8 @@ def table_markdown(results: dict, cfg: SummarizationConfig) -> str:
     lines += ["", "| baseline | training pairs | test ROUGE-1 |", "|---|---|---|",
               f"| Generator (base + {cfg.generator_fraction:.1%} real) | {g['n_train']} | {g['test_rouge1']:.4f} |",
               f"| 100% real pairs | {f['n_train']} | {f['test_rouge1']:.4f} |",
-              f"| Weak verifier (other base + {cfg.weak_fraction:.1%} real) | {w['n_train']} | {w['test_rouge1']:.4f} |"]
+              f"| Weak verifier ({'same' if cfg.weak_base == cfg.base else 'other'} base + {cfg.weak_fraction:.1%} real) "
+              f"| {w['n_train']} | {w['test_rouge1']:.4f} |"]
     return "\n".join(lines) + "\n"
 
 
