@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from beyond_collapse.runs import add_run_args, runs_folder
+from beyond_collapse.empirics.eigen.commands import RESULTS_DIR as EIGEN_RESULTS
+from beyond_collapse.runs import add_run_args, results_path, runs_folder
 
 _OUT = "docs/results/theory_vs_experiment"
 
@@ -43,7 +44,7 @@ def _export(args) -> int:
 
     out = Path(args.out) / f"{args.experiment}_{args.profile}.json"
     if args.experiment == "eigen":
-        results = args.results or f"docs/results/eigen/{args.profile}_results.json"
+        results = args.results or results_path(EIGEN_RESULTS, args.profile, "results.json")
         path = export_eigen(results, runs_folder(args.runs_dir, args.profile, "eigen"), out)
     else:
         results = args.results or f"docs/results/summarization/results_{args.profile}.json"

@@ -97,7 +97,7 @@ def test_pipeline_units_agree_and_resume(tmp_path):
         assert t1["3"]["oracle_best"][tau] >= t1["3"]["most_likely"][tau]
     # data selection keeps exactly the greedy labels within tau; recount from the stored outputs
     # through the string decoder (an independent route to the same errors)
-    ids = np.load(tmp_path / "eigen" / "pool_b1_c0.npz")["ids"][:, 0]
+    ids = np.load(tmp_path / "pool_b1_c0.npz")["ids"][:, 0]
     pool = prompt_chunk(1, 30, 0, 0)
     errs = []
     for row, v in zip(ids, pool.eig):
@@ -112,19 +112,19 @@ def test_pipeline_units_agree_and_resume(tmp_path):
     assert set(res["trained"]) == {"none_x1", "data_50pct_x1", "label_b3_x1", "data_20pct_x2"}
     assert list(res["datasets"]["data_20pct_x2"]["roles"]) == ["table3"]
     # the saved decisions are the keep bits the data sets were built from
-    kept = load_decisions(tmp_path / "eigen" / "decisions_label_b3_x1.npz")["kept"]
+    kept = load_decisions(tmp_path / "decisions_label_b3_x1.npz")["kept"]
     assert kept.shape == (30, 3) and int(kept.sum()) == ls["size"]
     # every model was early-stopped on validation, and each data set was trained with both seeds
     assert all(len(r["seeds"]) == 2 for r in res["trained"].values() if r.get("seeds"))
     assert res["generator"]["best_step"] is not None
     # a second call finds every unit and checkpoint done: same results, no file rewritten
-    files = sorted(f for f in (tmp_path / "eigen").iterdir() if f.name != "results.json")
+    files = sorted(f for f in tmp_path.iterdir() if f.name != "results.json")
     mtimes = [f.stat().st_mtime_ns for f in files]
     again = run_pipeline(prof, tmp_path, progress=False, log=lambda s: None)
     assert [f.stat().st_mtime_ns for f in files] == mtimes
     assert again["trained"] == res["trained"] and again["table1"] == res["table1"]
     # labels lost but records kept (a fresh clone): the chunks are decoded again, identically
-    (tmp_path / "eigen" / "pool_b3_c0.npz").unlink()
+    (tmp_path / "pool_b3_c0.npz").unlink()
     third = run_pipeline(prof, tmp_path, progress=False, log=lambda s: None)
     assert third["table1"] == res["table1"]
 
@@ -169,6 +169,6 @@ def test_two_workers_give_the_results_of_one(tmp_path):
     assert not errors
     assert shared["trained"] == alone["trained"] and shared["table1"] == alone["table1"]
     # every model of every data set was trained (by one worker or the other) and recorded
-    assert len(list((tmp_path / "two" / "eigen").glob("retrain_*_s1.json"))) == len(shared["trained"])
+    assert len(list((tmp_path / "two").glob("retrain_*_s1.json"))) == len(shared["trained"])
     with pytest.raises(ValueError, match="worker"):
         run_pipeline(prof, tmp_path / "x", worker=2, workers=2)

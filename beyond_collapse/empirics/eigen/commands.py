@@ -11,7 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from beyond_collapse.runs import PROFILES
+from beyond_collapse.runs import add_run_args, runs_folder
+
+RESULTS_DIR = "docs/results/eigen"
 
 
 def _run(args) -> int:
@@ -20,7 +22,7 @@ def _run(args) -> int:
 
     if args.worker >= args.workers:
         raise SystemExit(f"beyond-collapse eigen run: --worker must be below --workers ({args.workers}), got {args.worker}")
-    runs = Path(args.runs_dir) / args.profile
+    runs = runs_folder(args.runs_dir, args.profile, "eigen")
     if args.worker > 0:  # a helper process started by worker 0: its share of the units, no results file
         parent = os.getppid()
 
@@ -72,10 +74,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("eigen", help="eigenvalue transformer with verifier-selected synthetic data (Sec. 5.1-5.2)")
     sub = p.add_subparsers(dest="eigen_command", required=True)
     r = sub.add_parser("run", help="train the generator, synthesize and select data, retrain (Tables 1-4); resumable")
-    r.add_argument("--profile", choices=PROFILES, default="quick", help="run sizes (default: quick)")
-    r.add_argument("--runs-dir", default="runs", help="checkpoints and resumable units (default: runs)")
-    r.add_argument("--out", default="docs/results/eigen", help="results JSON, tables, figure (default: docs/results/eigen)")
-    r.add_argument("--seed", type=int, default=0, help="seed of every data stream (default: 0)")
+    add_run_args(r, out=RESULTS_DIR, out_help="results JSON, tables, figure, one subfolder per profile",
+                 seed_help="seed of every data stream")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
     r.add_argument("--workers", type=int, default=1,
                    help="processes sharing the units on a CPU machine (default: 1; 2 on a 2-core machine)")

@@ -1,7 +1,8 @@
 """The eigenvalue experiments of Sec. 5.1-5.2 as resumable units (Tables 1-4 and a scaling curve).
 
-Pipeline, in this order (each step is a unit under ``runs_dir/eigen``; a finished unit is never
-redone, an interrupted training resumes from its checkpoint):
+Pipeline, in this order (each step is a unit in the units folder, ``runs.runs_folder(runs_dir,
+profile, "eigen")``; a finished unit is never redone, an interrupted training resumes from its
+checkpoint):
 
 1. the generator: trained on N0 = ``n_train`` real examples, early-stopped on ``n_val`` real
    validation examples, evaluated greedily on the test set ("Synthesized Generator" row);
@@ -99,10 +100,10 @@ def _wait_for(paths: list[Path], check: Callable[[], None], log: Callable[[str],
         time.sleep(2)
 
 
-def run_pipeline(profile: str | EigenProfile, runs_dir: str | os.PathLike, *, seed: int = 0,
+def run_pipeline(profile: str | EigenProfile, units_dir: str | os.PathLike, *, seed: int = 0,
                  progress: bool = True, log: Callable[[str], None] = print, worker: int = 0, workers: int = 1,
                  check: Callable[[], None] = lambda: None) -> dict:
-    """Run (or resume) every unit of the eigenvalue experiment; returns the results document.
+    """Run (or resume) every unit of the eigenvalue experiment in ``units_dir``; returns the results document.
 
     ``worker``/``workers``: this process's share of the units (see the module docstring); ``check``
     is called while waiting for another worker and should raise if that worker failed. Worker 0
@@ -116,7 +117,7 @@ def run_pipeline(profile: str | EigenProfile, runs_dir: str | os.PathLike, *, se
     name = profile if isinstance(profile, str) else "custom"
     if prof.threads:
         torch.set_num_threads(prof.threads)
-    root = Path(runs_dir) / "eigen"
+    root = Path(units_dir)
     root.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     n, n0, taus = prof.model.n, prof.n_train, prof.eval_taus

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from beyond_collapse._validation import check_choice
 from beyond_collapse.empirics.eigen.data import tau_label
 from beyond_collapse.empirics.eigen.model import ModelConfig
 from beyond_collapse.empirics.eigen.train import TrainConfig
-from beyond_collapse.runs import PROFILES
+from beyond_collapse.runs import pick_profile
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,8 +111,7 @@ def dataset_plan(prof: EigenProfile) -> list[DatasetSpec]:
 
 def get_profile(name: str) -> EigenProfile:
     """The named profile (``quick``, ``cpu`` or ``paper``)."""
-    check_choice("profile", name, PROFILES)
-    return _PROFILES[name]()
+    return pick_profile(name, CONFIGS)
 
 
 def _quick() -> EigenProfile:
@@ -156,4 +154,4 @@ def _paper() -> EigenProfile:
     )
 
 
-_PROFILES = {"quick": _quick, "cpu": _cpu, "paper": _paper}
+CONFIGS = {"quick": _quick(), "cpu": _cpu(), "paper": _paper()}

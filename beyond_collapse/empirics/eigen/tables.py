@@ -355,15 +355,13 @@ def claims_markdown(claims: list[dict]) -> str:
 
 
 def write_results(results: dict, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``<profile>_results.json``, ``<profile>_tables.md`` and ``<profile>_eigen.png`` to ``out_dir``."""
-    from beyond_collapse.runs import write_json_atomic
+    """Write ``results.json``, ``tables.md`` and ``eigen.png`` to ``<out_dir>/<profile>/`` (``runs.results_path``)."""
+    from beyond_collapse.runs import results_path, write_json_atomic
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    name = results["profile"]
-    paths = {"json": write_json_atomic(out / f"{name}_results.json", results)}
-    paths["png"] = plot_results(results, out / f"{name}_eigen.png")
-    paths["md"] = out / f"{name}_tables.md"
+    path = lambda name: results_path(out_dir, results["profile"], name)
+    paths = {"json": write_json_atomic(path("results.json"), results)}
+    paths["png"] = plot_results(results, path("eigen.png"))
+    paths["md"] = path("tables.md")
     paths["md"].write_text(results_markdown(results, paths["png"].name) + "\n\n"
                            + claims_markdown(paper_claims(results)) + "\n")
     return paths

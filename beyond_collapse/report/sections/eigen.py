@@ -15,16 +15,16 @@ _NAME = "eigen"
 
 
 def _block(results: dict, out: Path, ctx) -> str:
+    """Tables, claims and the plain reading of one profile's results in ``out/<profile>/``."""
     from beyond_collapse.empirics.eigen.tables import claims_markdown, paper_claims, results_markdown
 
-    prefix = out.relative_to(ctx.out_dir).as_posix()
-    name = results["profile"]
-    text = results_markdown(results, f"{prefix}/{name}_eigen.png")
+    prefix = (out / results["profile"]).relative_to(ctx.out_dir).as_posix()
+    text = results_markdown(results, f"{prefix}/eigen.png")
     text += (f"\n\nClaims of Sec. 5.1-5.2 checked on these numbers (difference of the mean over seeds, with a 95% "
              f"interval from the seeds' spread and the test set's binomial error; 'inconclusive' when it covers "
              f"0):\n\n{claims_markdown(paper_claims(results))}\n\n"
-             f"Results: [{prefix}/{name}_results.json]({prefix}/{name}_results.json).")
-    reading = out / f"{name}_reading.md"
+             f"Results: [{prefix}/results.json]({prefix}/results.json).")
+    reading = out / results["profile"] / "reading.md"
     if reading.exists():
         text += "\n\n" + reading.read_text().strip()
     return text
@@ -36,7 +36,7 @@ def build(ctx) -> str:
     from beyond_collapse.runs import read_json
 
     out = ctx.section_dir(_NAME)
-    results = run_pipeline(ctx.profile, ctx.runs_dir, seed=ctx.seed, progress=False)
+    results = run_pipeline(ctx.profile, ctx.runs_folder(_NAME), seed=ctx.seed, progress=False)
     write_results(results, out)
     parts = [
         "Sec. 5.1-5.2 trains a transformer to predict the eigenvalues of symmetric matrices (the generator), "
@@ -51,7 +51,7 @@ def build(ctx) -> str:
         _block(results, out, ctx),
     ]
     if ctx.profile == "quick":
-        committed = out / "cpu_results.json"
+        committed = out / "cpu" / "results.json"
         if committed.exists():
             parts += ["### Profile `cpu` (committed results of `beyond-collapse eigen run --profile cpu`)",
                       _block(read_json(committed), out, ctx)]
