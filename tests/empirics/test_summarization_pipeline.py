@@ -106,3 +106,19 @@ def test_cli_and_report_modules_do_not_import_torch():
             "print(sorted(m for m in ('torch', 'transformers', 'datasets') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_committed_results_describe_themselves():
+    """A results file's stored config rebuilds the config it was run with (not today's profile)."""
+    import json
+    from dataclasses import asdict
+
+    from beyond_collapse.empirics.summarization.pipeline import config_from_record
+    from beyond_collapse.runs import _jsonable
+
+    for profile in ("quick", "cpu", "paper"):
+        cfg = config_for(profile)
+        stored = json.loads(json.dumps(_jsonable(asdict(cfg))))  # as written to results JSON
+        assert config_from_record(stored) == cfg
+    old = json.loads(json.dumps(_jsonable(asdict(config_for("quick", test_limit=7)))))
+    assert config_from_record(old).test_limit == 7 != config_for("quick").test_limit

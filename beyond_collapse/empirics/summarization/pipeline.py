@@ -511,6 +511,28 @@ def write_outputs(results: dict, cfg: SummarizationConfig, out_dir: str | Path) 
     return {"results": json_path, "scores": scores_path, "table": table_path, "figure": fig_path}
 
 
+def config_from_record(record: dict) -> SummarizationConfig:
+    """The config a results file was produced with (its ``config`` entry), not today's profile.
+
+    Committed results describe themselves: a report of an older run must not borrow the current
+    profile's base, sizes or learning rates.
+    """
+    def source(d: dict) -> ModelSource:
+        return ModelSource(**{**d, "tiny": TinyLlamaSpec(**d["tiny"]) if d.get("tiny") else None,
+                              "pretrain": TrainSpec(**d["pretrain"]) if d.get("pretrain") else None})
+
+    known = set(SummarizationConfig.__dataclass_fields__)
+    cfg = {k: v for k, v in record.items() if k in known}
+    for key in ("base", "weak_base"):
+        cfg[key] = source(cfg[key])
+    for key in ("generator_train", "retrain", "real_train"):
+        cfg[key] = TrainSpec(**cfg[key])
+    for key, value in cfg.items():
+        if isinstance(value, list):
+            cfg[key] = tuple(value)
+    return SummarizationConfig(**cfg)
+
+
 def load_results(out_dir: str | Path, profile: str) -> dict | None:
     """Committed results of ``profile`` from :func:`write_outputs`, or None if absent."""
     path = Path(out_dir) / f"results_{profile}.json"

@@ -34,7 +34,7 @@ def _files(out: Path, profile: str) -> dict[str, Path]:
 
 def build(ctx) -> str:
     from beyond_collapse.empirics.summarization.pipeline import (
-        config_for, load_results, paper_claims, run_pipeline, write_outputs,
+        config_for, config_from_record, load_results, paper_claims, run_pipeline, write_outputs,
     )
 
     out = ctx.section_dir(_NAME)
@@ -62,7 +62,7 @@ def build(ctx) -> str:
         if committed is None:
             parts.append("No committed `cpu`-profile results: run `beyond-collapse summarize run --profile cpu`.")
         else:
-            cpu_cfg = config_for("cpu")
+            cpu_cfg = config_from_record(committed["config"])  # the run's own settings, not today's profile
             parts += ["### Profile `cpu` (committed results)",
                       _block(committed, cpu_cfg, _files(out, "cpu"), ctx)]
             findings = out / "FINDINGS.md"
