@@ -172,3 +172,18 @@ def test_two_workers_give_the_results_of_one(tmp_path):
     assert len(list((tmp_path / "two").glob("retrain_*_s1.json"))) == len(shared["trained"])
     with pytest.raises(ValueError, match="worker"):
         run_pipeline(prof, tmp_path / "x", worker=2, workers=2)
+
+
+def test_collect_only_reports_finished_units_and_computes_nothing(tmp_path):
+    prof = _micro_profile()
+    with pytest.raises(ValueError, match="nothing to collect"):
+        run_pipeline(prof, tmp_path, collect_only=True)
+    full = run_pipeline(prof, tmp_path, progress=False, log=lambda s: None)
+    for f in tmp_path.glob("retrain_*_s1.json"):  # as if the run were stopped before these models
+        f.unlink()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    part = run_pipeline(prof, tmp_path, collect_only=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing computed (results.json was there)
+    assert not part["complete"] and full["complete"]
+    for name, res in part["trained"].items():
+        assert res["seeds_done"] == 1 and res["seeds"] == full["trained"][name]["seeds"][:1]

@@ -20,6 +20,12 @@ def _run(args) -> int:
     from beyond_collapse.empirics.eigen.experiments import run_pipeline
     from beyond_collapse.empirics.eigen.tables import write_results
 
+    if args.collect_only:  # the results of the finished units, computing nothing
+        results = run_pipeline(args.profile, runs_folder(args.runs_dir, args.profile, "eigen"), seed=args.seed,
+                               collect_only=True)
+        for kind, path in write_results(results, args.out).items():
+            print(f"wrote {path}")
+        return 0
     if args.worker >= args.workers:
         raise SystemExit(f"beyond-collapse eigen run: --worker must be below --workers ({args.workers}), got {args.worker}")
     runs = runs_folder(args.runs_dir, args.profile, "eigen")
@@ -80,6 +86,8 @@ def register(subparsers) -> None:
     r.add_argument("--workers", type=int, default=1,
                    help="processes sharing the units on a CPU machine (default: 1; 2 on a 2-core machine)")
     r.add_argument("--worker", type=int, default=0, help=argparse.SUPPRESS)
+    r.add_argument("--collect-only", action="store_true",
+                   help="compute nothing: write the results of the units finished so far (a run still going or stopped)")
     r.set_defaults(func=_run)
     e = sub.add_parser("encode", help="P1000 tokens of numbers (App. B)")
     e.add_argument("values", nargs="+", help="real numbers (use -- before negative numbers)")

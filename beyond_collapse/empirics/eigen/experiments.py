@@ -102,8 +102,11 @@ def _wait_for(paths: list[Path], check: Callable[[], None], log: Callable[[str],
 
 def run_pipeline(profile: str | EigenProfile, units_dir: str | os.PathLike, *, seed: int = 0,
                  progress: bool = True, log: Callable[[str], None] = print, worker: int = 0, workers: int = 1,
-                 check: Callable[[], None] = lambda: None) -> dict:
+                 check: Callable[[], None] = lambda: None, collect_only: bool = False) -> dict:
     """Run (or resume) every unit of the eigenvalue experiment in ``units_dir``; returns the results document.
+
+    ``collect_only``: compute nothing; the results document of the units finished so far (marked
+    incomplete if any is missing), e.g. for a run that is still going or was stopped.
 
     ``worker``/``workers``: this process's share of the units (see the module docstring); ``check``
     is called while waiting for another worker and should raise if that worker failed. Worker 0
@@ -115,6 +118,8 @@ def run_pipeline(profile: str | EigenProfile, units_dir: str | os.PathLike, *, s
         raise ValueError("workers > 1 is for CPU machines; under torchrun every process trains each model (DDP)")
     prof = get_profile(profile) if isinstance(profile, str) else profile
     name = profile if isinstance(profile, str) else "custom"
+    if collect_only and not (Path(units_dir) / "generator.json").exists():
+        raise ValueError(f"no finished generator in {str(units_dir)!r}: nothing to collect yet")
     if prof.threads:
         torch.set_num_threads(prof.threads)
     root = Path(units_dir)
@@ -137,7 +142,7 @@ def run_pipeline(profile: str | EigenProfile, units_dir: str | os.PathLike, *, s
         another worker owns it and has not finished it."""
         path = root / f"{stem}.json"
         trained = None
-        if not path.exists() and owner % workers != worker:
+        if not path.exists() and (collect_only or owner % workers != worker):
             return None
         if not path.exists():  # every rank trains (DDP); rank 0 evaluates and writes the record
             ds = data()
@@ -217,7 +222,7 @@ def run_pipeline(profile: str | EigenProfile, units_dir: str | os.PathLike, *, s
 
     def snapshot(complete: bool) -> dict:
         """The results document; written after every unit so that a run cut short still reports."""
-        fill_table1(force=complete)
+        fill_table1(force=complete and not collect_only)
         g = gen["metrics"]
         doc = {
             "profile": name, "seed": seed, "complete": complete, "profile_config": asdict(prof),
@@ -243,9 +248,15 @@ def run_pipeline(profile: str | EigenProfile, units_dir: str | os.PathLike, *, s
 
     # 3.-4. data sets and their models
     for j, spec in enumerate(plan):
+        unit = root / f"dataset_{spec.name}.json"
+        if collect_only:
+            if unit.exists():
+                datasets[spec.name] = {**asdict(spec), **read_json(unit)["metrics"],
+                                       "decisions": f"decisions_{spec.name}.npz"}
+                collect(spec)
+            continue
         for i in range(worker, spec.multiple, workers):  # this worker's label chunks first, then the data set
             chunk(spec.beam, i)
-        unit = root / f"dataset_{spec.name}.json"
         if worker != 0:  # worker 0 decides the data sets (one writer per decisions file)
             _wait_for([unit], check, log, f"data set {spec.name}")
         datasets[spec.name] = _dataset_unit(spec, root, labels, taus,
@@ -267,10 +278,13 @@ def run_pipeline(profile: str | EigenProfile, units_dir: str | os.PathLike, *, s
             snapshot(False)
     if worker != 0:
         return {}
-    pending = [root / f"retrain_{spec.name}_s{s}.json" for spec in plan if datasets[spec.name]["size"]
+    sizes = {spec.name: datasets.get(spec.name, {}).get("size") for spec in plan}
+    pending = [root / f"retrain_{spec.name}_s{s}.json" for spec in plan if sizes[spec.name]
                for s in prof.retrain_seeds]
-    pending += [root / f"finetune_{spec.name}.json" for spec in plan if datasets[spec.name]["size"]
+    pending += [root / f"finetune_{spec.name}.json" for spec in plan if sizes[spec.name]
                 and prof.finetune is not None and "table2" in spec.roles]
+    if collect_only:
+        return snapshot(len(datasets) == len(plan) and all(p.exists() for p in pending))
     _wait_for(pending, check, log, "the other workers' models")
     for spec in plan:
         if datasets[spec.name]["size"]:
