@@ -7,6 +7,8 @@ inner loops) assume validated input and do no checking of their own.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 
@@ -18,16 +20,55 @@ def _describe(x: np.ndarray, bad: np.ndarray) -> str:
     return f"{float(x[idx])!r} at index {idx}"
 
 
+def _short_repr(value, limit: int = 40) -> str:
+    """``repr(value)`` cut to ``limit`` characters (a 400-digit integer or a big list stays readable)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 def as_float_array(name: str, value) -> np.ndarray:
-    """Convert ``value`` to a float64 array, rejecting NaN and non-numeric input."""
+    """Convert ``value`` to a float64 array, rejecting None, NaN and non-numeric input.
+
+    Python integers beyond the float range (``10**400``) raise ``ValueError`` naming ``name``,
+    not numpy's ``OverflowError``; ``None`` (which numpy turns into NaN) is named as ``None``.
+    """
+    must = f"{name} must be a real number or array of real numbers"
     try:
         x = np.asarray(value, dtype=np.float64)
+    except OverflowError:
+        raise ValueError(f"{must} within the float range (|x| <= 1.8e308), got {_short_repr(value)}") from None
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number or array of real numbers, got {value!r}") from None
+        raise ValueError(f"{must}, got {_short_repr(value)}") from None
     nan = np.isnan(x)
     if nan.any():
+        if not isinstance(value, np.ndarray) or value.dtype == object:
+            none = np.asarray(np.equal(np.asarray(value, dtype=object), None), dtype=bool)
+            if none.any():
+                where = "" if x.ndim == 0 else f" at index {tuple(int(i) for i in np.argwhere(none)[0])}"
+                raise ValueError(f"{must}, got None{where}")
         raise ValueError(f"{name} must not be NaN, got {_describe(x, nan)}")
     return x
+
+
+def check_finite(name: str, value) -> np.ndarray:
+    """Return ``value`` as a float array after checking that every entry is finite (not +-inf)."""
+    x = as_float_array(name, value)
+    bad = ~np.isfinite(x)
+    if bad.any():
+        raise ValueError(f"{name} must be finite, got {_describe(x, bad)}")
+    return x
+
+
+def check_memory(what: str, n_bytes: int) -> None:
+    """Refuse, before allocating, ``n_bytes`` (an int: exact however large) beyond this machine's physical memory."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not available (e.g. Windows): 1 TiB
+        total = 2**40
+    if n_bytes > total:
+        gib = n_bytes / 2**30 if n_bytes < 2**1000 else float("inf")
+        raise ValueError(f"{what} would need {gib:.4g} GiB of memory, more than this "
+                         f"machine's {total / 2**30:.4g} GiB")
 
 
 def check_in_interval(

@@ -5,7 +5,8 @@ Each capability registers its own subcommands: a module listed in ``COMMAND_MODU
 that need torch import it inside their handlers, so ``beyond-collapse breakdown`` never loads it.
 
 Errors: a ``ValueError`` from the library (bad input) becomes one line on stderr and exit
-status 2, as do argparse's usage errors (DESIGN.md, Conventions).
+status 2, as do argparse's usage errors (DESIGN.md, Conventions). Ctrl-C (SIGINT) becomes one
+line saying where the finished units are kept and how to resume, exit status 130 (128 + SIGINT).
 """
 
 from __future__ import annotations
@@ -54,6 +55,11 @@ def main(argv: list[str] | None = None) -> int:
         message = " ".join(str(exc).split())  # one line, whatever the exception text holds
         print(f"beyond-collapse {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: units are written atomically, so every finished one is kept
+        kept = (f"; finished units are kept in {args.runs_dir}, run the same command again to resume"
+                if getattr(args, "runs_dir", None) else "")
+        print(f"\nbeyond-collapse {args.command}: interrupted{kept}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ result file already exists is not redone.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -78,7 +79,20 @@ def add_run_args(parser, *, out: str, out_help: str = "results folder, one subfo
                         help=f"root of the resumable units, <runs-dir>/<profile>/<experiment> (default: {RUNS_DIR})")
     parser.add_argument("--out", default=out, help=f"{out_help} (default: {out})")
     default = "the profile's" if seed is None else seed
-    parser.add_argument("--seed", type=int, default=seed, help=f"{seed_help} (default: {default})")
+    parser.add_argument("--seed", type=seed_arg, default=seed, help=f"{seed_help} (default: {default})")
+
+
+def seed_arg(text: str) -> int:
+    """argparse type of ``--seed``: an integer >= 0 (numpy's seeds), else a usage error naming the option."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
+    return value
 
 _VERSIONED_PACKAGES = (
     "beyond-collapse", "numpy", "scipy", "sympy", "mpmath", "numba",
@@ -125,12 +139,24 @@ def device_description() -> str:
     return desc
 
 
+def _umask() -> int:
+    """The process's umask (reading it means setting it; set it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_json_atomic(path: str | os.PathLike, data: Any) -> Path:
-    """Write ``data`` as JSON to ``path`` via a temporary file and ``os.replace``."""
+    """Write ``data`` as JSON to ``path`` via a temporary file and ``os.replace``.
+
+    The file gets the mode of an ordinary new file (0666 less the umask, usually 0644), not the
+    0600 that ``mkstemp`` gives its temporary file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "w") as fh:
             json.dump(_jsonable(data), fh, indent=2, sort_keys=False)
             fh.write("\n")
@@ -143,8 +169,43 @@ def write_json_atomic(path: str | os.PathLike, data: Any) -> Path:
 
 
 def read_json(path: str | os.PathLike) -> Any:
+    """Parse the JSON file ``path``; a malformed file raises ``ValueError`` naming it."""
     with open(path) as fh:
-        return json.load(fh)
+        try:
+            return json.load(fh)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path} is not valid JSON ({exc}); delete it to recompute, or fix it") from None
+
+
+@contextlib.contextmanager
+def run_lock(folder: str | os.PathLike):
+    """Hold ``<folder>/.lock`` for the duration: a second run into the same folder refuses at once.
+
+    Two runs into one folder would both compute every unit (each sees it missing) and overwrite
+    each other's files; with the lock the second raises ``ValueError`` naming the folder. The lock
+    is an advisory ``flock``, released by the OS when the process ends, even after SIGKILL, so a
+    killed run never leaves a stale lock. (Where ``fcntl`` is missing, Windows, no lock is taken.)
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"cannot create the runs folder {folder}: {exc.strerror}") from None
+    try:
+        import fcntl
+    except ImportError:
+        yield folder
+        return
+    with open(folder / ".lock", "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ValueError(f"another run is using the runs folder {folder} (its .lock is held); "
+                             "wait for it to finish, or pass another --runs-dir") from None
+        try:
+            yield folder
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def results_record(*, config: Any, seed: int | None, metrics: Any, wall_time_s: float) -> dict:

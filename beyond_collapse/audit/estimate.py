@@ -10,7 +10,7 @@ from collections.abc import Mapping
 import numpy as np
 from scipy import special, stats
 
-from beyond_collapse._validation import check_choice, check_in_interval, check_positive
+from beyond_collapse._validation import check_choice, check_in_interval, check_memory, check_positive
 from beyond_collapse.audit.reading import load_columns, parse_binary
 from beyond_collapse.audit.results import AuditResult, Posterior, RateEstimate, SymmetryTest
 from beyond_collapse.numerics.intervals import clopper_pearson
@@ -163,9 +163,14 @@ def audit(
     if len(prior) != 2:
         raise ValueError(f"prior must be a pair (a, b) of Beta parameters, got {prior!r}")
     a0, b0 = (float(check_positive("prior", v)) for v in prior)
-    if int(n_draws) != n_draws or n_draws < 1000:
+    try:  # int() of inf or NaN raises OverflowError / ValueError: report both as n_draws's fault
+        whole = not isinstance(n_draws, (bool, str)) and int(n_draws) == n_draws and n_draws >= 1000
+    except (OverflowError, ValueError, TypeError):
+        whole = False
+    if not whole:
         raise ValueError(f"n_draws must be a whole number >= 1000, got {n_draws!r}")
     n_draws = int(n_draws)
+    check_memory(f"n_draws = {n_draws} posterior draws", 80 * n_draws)  # ~10 float arrays of n_draws
 
     mode = "correctness" if correct_col is not None else "labels"
     if mode == "correctness" and model == "class":

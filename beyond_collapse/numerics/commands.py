@@ -17,11 +17,11 @@ _HELP = {
 
 def _run(args) -> int:
     from beyond_collapse.numerics.experiments import produce
-    from beyond_collapse.runs import runs_folder
+    from beyond_collapse.runs import run_lock, runs_folder
 
-    _, json_path, png_path = produce(args.figure, profile=args.profile,
-                                     runs_dir=runs_folder(args.runs_dir, args.profile, args.figure),
-                                     out_dir=args.out, base_seed=args.seed, progress=not args.quiet)
+    with run_lock(runs_folder(args.runs_dir, args.profile, args.figure)) as units:
+        _, json_path, png_path = produce(args.figure, profile=args.profile, runs_dir=units,
+                                         out_dir=args.out, base_seed=args.seed, progress=not args.quiet)
     print(f"wrote {json_path} and {png_path}")
     return 0
 

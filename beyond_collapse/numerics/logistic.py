@@ -43,7 +43,7 @@ from scipy.linalg import LinAlgError, cho_factor, cho_solve
 from scipy.linalg.blas import dsyrk, ssyrk
 from threadpoolctl import threadpool_limits
 
-from beyond_collapse._validation import as_float_array, check_positive, check_probability
+from beyond_collapse._validation import check_finite, check_positive, check_probability
 
 _NCHUNKS = 64  # fixed chunk count: the summation order, hence the result, does not depend on threads
 _HESS_BLOCK = 4096  # rows per syrk block: keeps the temporary small (block x d)
@@ -291,7 +291,7 @@ def fit_ridge_logistic(
 
     stride = _subsample_stride(n, d)
     if w0 is not None:
-        w = as_float_array("w0", w0).copy()
+        w = check_finite("w0", w0).copy()
         if w.shape != (d,):
             raise ValueError(f"w0 must have shape ({d},), got {w.shape}")
     elif stride > 1:

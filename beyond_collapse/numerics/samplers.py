@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from beyond_collapse._validation import check_choice, check_in_interval, check_positive, check_probability
+from beyond_collapse._validation import (
+    check_choice,
+    check_in_interval,
+    check_memory,
+    check_positive,
+    check_probability,
+)
 
 
 def _check_rng(rng) -> np.random.Generator:
@@ -66,6 +72,8 @@ def sample_gaussian_mixture(
     if mu is None:
         if d is None or mu_norm is None:
             raise ValueError("give either mu, or both d and mu_norm")
+        d = _check_count("d", d, 1)
+        check_memory(f"X of shape (n, d) = ({n}, {d})", 8 * (n + 1) * d)
         mu = mixture_mean(d, mu_norm)
     else:
         if d is not None or mu_norm is not None:

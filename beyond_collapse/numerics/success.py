@@ -161,7 +161,7 @@ def _log_sum_one_parity(n, s, qw, parity, want_success):
 def _log_success_failure(n, r, w):
     """(log P(success), log P(failure)) for kept-right probability r and kept-wrong w."""
     s = r + w
-    if s == 0.0 or r == 0.0:  # nothing kept, or nothing right kept: success is impossible
+    if n == 0 or s == 0.0 or r == 0.0:  # no data, nothing kept, or nothing right kept: no success
         return -np.inf, 0.0
     if w == 0.0:  # success iff K >= 1
         log_fail = n * np.log1p(-s) if s < 1.0 else -np.inf
@@ -622,6 +622,9 @@ def success_probability(n, p, phi, psi, *, phi1=None, psi10=None, condition="poo
     Parameters (broadcast together)
     ----------
     n : number of generated examples N (integer >= 0; pooled up to ~1e9 and beyond, per-class <= 1e6).
+        N = 0 means no data: nothing is kept, the trained model is w = 0 (one class for every
+        input, accuracy 1/2), and success is impossible under both conditions (0 < 0 and
+        0 < 0 are false): probability 0, log_success = -inf, log_failure = 0, for every p, phi, psi.
     p : generator error rate P(y' != y), eq. (15).
     phi, psi : keep rates of right and wrong labels (RLHF-type, eq. (17)). With ``phi1`` / ``psi10``
         given, ``phi`` is phi_0 and ``psi`` is psi_01 and the class-dependent rates of eq. (14)

@@ -106,10 +106,21 @@ def breakdown_bounds(phi, psi, t):
     phi = check_probability("phi", phi)
     psi = check_probability("psi", psi)
     t = check_probability("t", t, open_low=True, open_high=True)
-    _ratio_point(phi, psi, "phi", "psi")  # validation only
+    p_star = _ratio_point(phi, psi, "phi", "psi")  # also rejects phi = psi = 0
+    phi, psi = _scaled(phi, psi)
     p_minus = _ratio_point((1 - t) * phi, (1 + t) * psi, "phi", "psi")
     p_plus = _ratio_point((1 + t) * phi, (1 - t) * psi, "phi", "psi")
-    return scalar_or_array(p_minus), scalar_or_array(p_plus)
+    # p-*(t) <= p* <= p+*(t) holds exactly in the reals; rounding can break it by an ulp at t ~ 1e-16
+    return scalar_or_array(np.minimum(p_minus, p_star)), scalar_or_array(np.maximum(p_plus, p_star))
+
+
+def _scaled(phi, psi):
+    """``(phi, psi) / max(phi, psi)``: the larger becomes 1, so products with ``1 +- t`` or ``p``
+    cannot both underflow to 0 for subnormal inputs (the ratios, all that matters, are unchanged).
+    Call after ``_ratio_point`` has rejected ``phi = psi = 0``."""
+    m = np.maximum(phi, psi)
+    m = np.where(m > 0, m, 1.0)
+    return phi / m, psi / m
 
 
 def limit_accuracy(p, phi, psi):
@@ -133,6 +144,7 @@ def limit_accuracy(p, phi, psi):
     phi = check_probability("phi", phi)
     psi = check_probability("psi", psi)
     _ratio_point(phi, psi, "phi", "psi")  # validation only
+    phi, psi = _scaled(phi, psi)  # phi = 5e-324, psi = 0 would otherwise give good = bad = 0
     # Compare p * psi with (1 - p) * phi (Thm. D.3's inequality) rather than p with a rounded p*,
     # so that p = p* is detected exactly for inputs such as phi = psi, p = 1/2.
     bad = p * psi
