@@ -165,9 +165,11 @@ def test_ctrl_c_during_simulate_one_line_exit_130(monkeypatch, capsys, tmp_path)
     assert str(tmp_path / "runs") in lines[0]
 
 
-def test_negative_seed_names_the_option(capsys):
+@pytest.mark.parametrize("argv", [["simulate", "fig5"], ["audit", "x.csv"], ["audit-calibration"],
+                                  ["audit-simulate", "--out", "x.csv"]])
+def test_negative_seed_names_the_option(capsys, argv):
     with pytest.raises(SystemExit) as exc:
-        cli.main(["simulate", "fig5", "--seed", "-1"])
+        cli.main([*argv, "--seed", "-1"])
     assert exc.value.code == 2
     lines = _stderr_lines(capsys)
     assert len(lines) == 1 and "--seed" in lines[0] and "-1" in lines[0]

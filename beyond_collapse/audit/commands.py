@@ -14,6 +14,7 @@ import json
 import math
 
 from beyond_collapse.audit import calibration, estimate, reading
+from beyond_collapse.runs import seed_arg
 
 
 def _default(func, name: str):
@@ -53,7 +54,7 @@ def register(subparsers) -> None:
             ("--decision-level", "decision_level", float, "posterior probability needed for a verdict"),
             ("--symmetry-alpha", "symmetry_alpha", float, "level of the symmetry test"),
             ("--draws", "n_draws", int, "Monte Carlo draws from the posterior"),
-            ("--seed", "seed", int, "seed of the posterior draws")):
+            ("--seed", "seed", seed_arg, "seed of the posterior draws")):
         p.add_argument(opt, type=kind, default=_default(estimate.audit, key),
                        help=f"{what} (default {_default(estimate.audit, key)})")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -70,7 +71,8 @@ def register(subparsers) -> None:
             ("--draws", "n_draws", "posterior draws per audit"),
             ("--followup", "followup", "re-audit this many undecided audits at the size the sample-size rule names"),
             ("--seed", "seed", "seed")):
-        c.add_argument(opt, type=int, default=_calibration_default(key), help=f"{what} (default {_calibration_default(key)})")
+        c.add_argument(opt, type=seed_arg if key == "seed" else int, default=_calibration_default(key),
+                       help=f"{what} (default {_calibration_default(key)})")
     _angle_args(c)
     c.add_argument("--out", default=None, help="results JSON (resumable; default: print only)")
     c.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -85,7 +87,7 @@ def register(subparsers) -> None:
     sim.add_argument("--out", required=True, help="CSV file to write")
     sim.add_argument("--rows", type=int, default=_calibration_default("n_rows"),
                      help=f"rows (default {_calibration_default('n_rows')})")
-    sim.add_argument("--seed", type=int, default=_calibration_default("seed"),
+    sim.add_argument("--seed", type=seed_arg, default=_calibration_default("seed"),
                      help=f"seed (default {_calibration_default('seed')})")
     _angle_args(sim)
     sim.set_defaults(func=_run_simulate)
