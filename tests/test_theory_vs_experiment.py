@@ -301,3 +301,17 @@ def test_full_size_rows_keeps_data_sets_within_one_percent_of_the_largest():
     rows = [{"counts": _counts(50, 0, 50, 0)}, {"counts": _counts(60, 5, 39, 0)},
             {"counts": _counts(40, 10, 40, 10)}]  # kept 100, 99, 80
     assert section.full_size_rows(rows) == rows[:2]
+
+
+def test_eigen_export_reads_the_saved_flags_not_float32_errors(tmp_path):
+    """An error just below tau in float64 rounds up to tau in float32: the saved flag decides."""
+    err = np.array([[0.05 - 1e-12], [0.01], [0.2]])
+    assert not np.float32(err[0, 0]) < 0.05 and err[0, 0] < 0.05
+    save_decisions(tmp_path / "d.npz", err, keep_bits(err, "none"), [0.05])
+    from beyond_collapse.empirics.eigen.selection import load_decisions
+    results, _ = _eigen_inputs()
+    results["datasets"] = {"none_x1": {"selection": "none", "beam": 1, "multiple": 1, "tau": None, "size": 3,
+                                       "label_accuracy": {"5%": 2 / 3}}}
+    results["profile_config"]["taus"] = [0.05]
+    doc = eigen_export(results, {"none_x1": load_decisions(tmp_path / "d.npz")})
+    assert doc["rows"][0]["counts"] == _counts(2, 0, 1, 0)

@@ -66,6 +66,15 @@ def eigen_score_correlations(results: dict, pools: dict[int, dict[str, np.ndarra
     return out
 
 
+def _within(decision: dict, err: np.ndarray, tau: float) -> np.ndarray:
+    """The saved "error < tau" flags where the run stored them (computed from float64 errors; the
+    stored errors are float32, so recomputing could flip labels within rounding of tau)."""
+    taus = [float(t) for t in decision.get("taus", [])]
+    if tau in taus:
+        return np.asarray(decision["within"][taus.index(tau)], dtype=bool)
+    return err < tau
+
+
 def eigen_export(results: dict, decisions: dict[str, dict[str, np.ndarray]], *, source: dict | None = None,
                  pools: dict[int, dict[str, np.ndarray]] | None = None) -> dict:
     """The committed document for one eigen results document (see the module docstring).
@@ -91,7 +100,7 @@ def eigen_export(results: dict, decisions: dict[str, dict[str, np.ndarray]], *, 
         trained = results.get("trained", {}).get(name) or {}
         for tau in refs:
             key = tau_label(tau)
-            counts = count_table((err < tau).reshape(-1), kept.reshape(-1))
+            counts = count_table(_within(decisions[name], err, tau).reshape(-1), kept.reshape(-1))
             recorded = (ds.get("label_accuracy") or {}).get(key)
             kept_n = counts["correct_kept"] + counts["wrong_kept"]
             if recorded is not None and kept_n and abs(counts["correct_kept"] / kept_n - recorded) > 1e-9:
@@ -99,7 +108,7 @@ def eigen_export(results: dict, decisions: dict[str, dict[str, np.ndarray]], *, 
                                  f"{counts['correct_kept'] / kept_n:.6f}, the pipeline recorded {recorded:.6f}")
             row = {"dataset": name, "title": dataset_title(ds), "selection": ds["selection"], "reference": key,
                    "beam": ds["beam"], "counts": counts, "observed": {}}
-            if trained.get("seeds") and key in gen["accuracy"]:
+            if len(trained.get("seeds", [])) >= 2 and key in gen["accuracy"]:  # one seed: no spread, no outcome
                 g = float(gen["accuracy"][key])
                 diff, low, high = difference_interval([s[key] for s in trained["seeds"]], g,
                                                       binomial_se(g, n=n_test))

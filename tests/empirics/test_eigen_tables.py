@@ -76,3 +76,12 @@ def test_tables_show_mean_sd_best_and_scaling():
     scaling = scaling_markdown(doc)
     assert "| 5x N0 | label selection, beam 10 | 100 | 50.0 ± 1.0 (51.0) |" in scaling
     assert "| N0 real | generator | 400 | 50.0 |" in scaling
+
+
+def test_one_seed_gives_no_verdict():
+    doc = _doc(0.4, 0.6, 0.65, 0.78, 0.5, 0.49)
+    doc["trained"]["data_5pct_x5"] = {**_trained(0.9, 0.9), "seeds": [{"5%": 0.9}], "seeds_planned": 3}
+    by = {c["claim"]: c for c in paper_claims(doc)}
+    assert by["Data selection 5%, 5x N0 beats the generator"]["held"] == "one seed"
+    assert "one seed: no verdict" in claims_markdown(list(by.values()))
+    assert "[1 of 3 seeds]" in table2_markdown(doc)

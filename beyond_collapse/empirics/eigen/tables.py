@@ -63,7 +63,9 @@ def _mean_sd(res: dict, tau: str) -> str:
     if not res.get("seeds"):
         return "n/a"
     sd = res["sd"][tau]
-    return f"{_pct(res['mean'][tau])}" + ("" if sd is None else f" ± {100 * sd:.1f}") + f" ({_pct(res['best'][tau])})"
+    done, planned = len(res["seeds"]), res.get("seeds_planned", len(res["seeds"]))
+    return (f"{_pct(res['mean'][tau])}" + ("" if sd is None else f" ± {100 * sd:.1f}") + f" ({_pct(res['best'][tau])})"
+            + ("" if done == planned else f" [{done} of {planned} seeds]"))
 
 
 def table1_markdown(results: dict) -> str:
@@ -287,7 +289,8 @@ def paper_claims(results: dict) -> list[dict]:
 
     Each entry: claim, tolerance, the numbers compared, the difference with its 95% interval
     (``difference_interval``; comparisons of two retrained data sets are paired by seed), and
-    ``held``: True, False, None (the interval covers 0) or ``"not run"``.
+    ``held``: True, False, None (the interval covers 0), ``"one seed"`` (no seed spread to judge by:
+    no verdict) or ``"not run"``.
     """
     gen = results["generator"]["test"]
     n_test, t1 = gen["n"], results["table1"]
@@ -300,9 +303,9 @@ def paper_claims(results: dict) -> list[dict]:
     label = sorted((info[n]["beam"], n) for n in table2 if info[n]["selection"] == "label")
     out = []
 
-    def add(claim, tau, values, interval=None, positive=True):
+    def add(claim, tau, values, interval=None, positive=True, seeds=2):
         diff, low, high = interval or (None, None, None)
-        held = "not run" if interval is None else _verdict(low, high, positive)
+        held = "not run" if interval is None else "one seed" if seeds < 2 else _verdict(low, high, positive)
         out.append({"claim": claim, "tau": tau, "values": values, "difference": diff, "low": low, "high": high,
                     "held": held})
 
@@ -318,19 +321,20 @@ def paper_claims(results: dict) -> list[dict]:
         claim = "training on unselected synthetic data does worse than the generator"
         if none:
             add(claim, tau, f"w/o selection {mean(none)} vs generator {_pct(g)}",
-                difference_interval(seeds(none), g, binomial_se(g, n=n_test)), positive=False)
+                difference_interval(seeds(none), g, binomial_se(g, n=n_test)), positive=False, seeds=len(seeds(none)))
         else:
             add(claim, tau, "n/a")
         for n in (n for n in table2 if n != none):
             add(f"{dataset_title(info[n])} beats the generator", tau, f"{mean(n)} vs {_pct(g)}",
-                difference_interval(seeds(n), g, binomial_se(g, n=n_test)))
+                difference_interval(seeds(n), g, binomial_se(g, n=n_test)), seeds=len(seeds(n)))
             if none:
                 add(f"{dataset_title(info[n])} beats no selection", tau, f"{mean(n)} vs {mean(none)}",
-                    paired(n, none, tau))
+                    paired(n, none, tau), seeds=min(len(seeds(n)), len(seeds(none))))
         if len(label) >= 2:
             (k0, small), (k1, large) = label[0], label[-1]
             add("more beams help (label selection, retrained)", tau,
-                f"beam {k1} {mean(large)} vs beam {k0} {mean(small)}", paired(large, small, tau))
+                f"beam {k1} {mean(large)} vs beam {k0} {mean(small)}", paired(large, small, tau),
+                seeds=min(len(seeds(large)), len(seeds(small))))
         if t1 and "1" in t1:
             top = str(max(int(k) for k in t1))
             greedy_acc, ml = t1["1"]["most_likely"][tau], t1[top]["most_likely"][tau]
@@ -349,7 +353,8 @@ def claims_markdown(claims: list[dict]) -> str:
     for c in claims:
         diff = "n/a" if c["difference"] is None else \
             f"{100 * c['difference']:+.1f} ({100 * c['low']:+.1f}, {100 * c['high']:+.1f})"
-        held = {True: "yes", False: "**no**", None: "inconclusive", "not run": "not run"}[c["held"]]
+        held = {True: "yes", False: "**no**", None: "inconclusive", "not run": "not run",
+                "one seed": "one seed: no verdict"}[c["held"]]
         lines.append(f"| {c['claim']} | {c['tau']} | {c['values']} | {diff} | {held} |")
     return "\n".join(lines)
 
