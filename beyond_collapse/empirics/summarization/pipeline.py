@@ -363,40 +363,37 @@ def run_pipeline(cfg: SummarizationConfig, runs_dir: str | Path, *, only: str | 
     if only == "scores":
         return results
 
-    results["full_real"] = run.unit("full_real", lambda: run.finetune(
-        base_path, tok, list(run.train), cfg.real_train, seed=cfg.seed, desc="100% real", eval_along=True),
-        keys=("base", "real_train", "eval_fractions"))
+    # Order of the retraining units: each rate's four selections, then that rate's seed repeats,
+    # then the next rate, and the 100%-real reference last. A run cut short (a sitting on a shared
+    # machine) then holds the comparisons the paper is about, with their seed spread, first.
     arrays = {k: np.asarray(v, dtype=float) for k, v in scores.items()}
+    retrain_keys = gen_keys + ("weak_base", "weak_fraction", "retrain")
     results["selections"] = {}
-    for ri, rate in enumerate(cfg.rates):
-        for strategy in cfg.strategies:
-            idx = select(strategy, rate, rouge=arrays["rouge1"], ppl_self=arrays["ppl_self"],
-                         ppl_weak=arrays["ppl_weak"], n=len(run.train), seed=cfg.seed + 100 + ri)
-            pairs = [Pair(run.train[i].text, synthetic[i]) for i in idx]
-            name = f"retrain_{strategy}_{rate:g}"
-            rec = run.unit(name, lambda: {**run.finetune(base_path, tok, pairs, cfg.retrain, seed=cfg.seed,
-                                                         desc=name, eval_along=True), "indices": idx.tolist()},
-                           keys=gen_keys + ("weak_base", "weak_fraction", "retrain", "eval_fractions"))
-            results["selections"][name] = {"strategy": strategy, "rate": rate, **rec["metrics"]}
-    # Repeats with other training seeds (and, for random, other subsets): the paired standard
-    # errors above cover test-set noise only, these show the training-seed noise.
+    # The repeats with other training seeds (and, for random, other subsets) show the
+    # training-seed noise; the paired standard errors cover test-set noise only.
     results["seed_repeats"] = {}
-    for extra in cfg.retrain_seeds:
-        if extra == 0:
-            continue
-        for ri, rate in enumerate(cfg.rates):
-            if cfg.repeat_rates is not None and rate not in cfg.repeat_rates:
-                continue
+    for ri, rate in enumerate(cfg.rates):
+        repeat = cfg.repeat_rates is None or rate in cfg.repeat_rates
+        for extra in [0] + ([k for k in cfg.retrain_seeds if k != 0] if repeat else []):
             for strategy in cfg.strategies:
                 idx = select(strategy, rate, rouge=arrays["rouge1"], ppl_self=arrays["ppl_self"],
                              ppl_weak=arrays["ppl_weak"], n=len(run.train), seed=cfg.seed + 100 + ri + 1000 * extra)
                 pairs = [Pair(run.train[i].text, synthetic[i]) for i in idx]
                 name = f"retrain_{strategy}_{rate:g}"
-                rec = run.unit(f"{name}_seed{extra}", lambda: {
-                    **run.finetune(base_path, tok, pairs, cfg.retrain, seed=cfg.seed + extra, desc=f"{name} seed {extra}",
-                                   eval_along=False), "indices": idx.tolist()},
-                    keys=gen_keys + ("weak_base", "weak_fraction", "retrain"), retrain_seed=extra)
-                results["seed_repeats"].setdefault(name, {})[str(extra)] = rec["metrics"]["test_rouge1"]
+                if extra == 0:
+                    rec = run.unit(name, lambda: {**run.finetune(base_path, tok, pairs, cfg.retrain, seed=cfg.seed,
+                                                                 desc=name, eval_along=True), "indices": idx.tolist()},
+                                   keys=retrain_keys + ("eval_fractions",))
+                    results["selections"][name] = {"strategy": strategy, "rate": rate, **rec["metrics"]}
+                else:
+                    rec = run.unit(f"{name}_seed{extra}", lambda: {
+                        **run.finetune(base_path, tok, pairs, cfg.retrain, seed=cfg.seed + extra,
+                                       desc=f"{name} seed {extra}", eval_along=False), "indices": idx.tolist()},
+                        keys=retrain_keys, retrain_seed=extra)
+                    results["seed_repeats"].setdefault(name, {})[str(extra)] = rec["metrics"]["test_rouge1"]
+    results["full_real"] = run.unit("full_real", lambda: run.finetune(
+        base_path, tok, list(run.train), cfg.real_train, seed=cfg.seed, desc="100% real", eval_along=True),
+        keys=("base", "real_train", "eval_fractions"))
     return results
 
 
