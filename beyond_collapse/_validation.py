@@ -71,6 +71,19 @@ def check_memory(what: str, n_bytes: int) -> None:
                          f"machine's {total / 2**30:.4g} GiB")
 
 
+def check_count(name: str, value, minimum: int = 0) -> int:
+    """Return ``value`` as an ``int`` after checking it is an integer (Python or numpy, not bool) ``>= minimum``.
+
+    A float (``1e3``, ``inf``) or a bool is a ``TypeError`` naming ``name``; a smaller value a ``ValueError``.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {_short_repr(value)} "
+                        f"of type {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {_short_repr(value)}")
+    return int(value)
+
+
 def check_in_interval(
     name: str,
     value,

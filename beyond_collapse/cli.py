@@ -4,8 +4,10 @@ Each capability registers its own subcommands: a module listed in ``COMMAND_MODU
 ``register(subparsers)``, which adds parsers whose ``func(args) -> int`` does the work. Modules
 that need torch import it inside their handlers, so ``beyond-collapse breakdown`` never loads it.
 
-Errors: a ``ValueError`` from the library (bad input) becomes one line on stderr and exit
-status 2, as do argparse's usage errors (DESIGN.md, Conventions). Ctrl-C (SIGINT) becomes one
+Errors: a ``ValueError`` from the library (bad input) or an ``OSError`` (a file or folder the
+user named cannot be read or written) becomes one line on stderr and exit status 2, as do
+argparse's usage errors (DESIGN.md, Conventions); validation turns every other user error into a
+``ValueError`` before work starts. A closed stdout (``| head``) ends quietly with status 141. Ctrl-C (SIGINT) becomes one
 line saying where the finished units are kept and how to resume, exit status 130 (128 + SIGINT).
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 COMMAND_MODULES = (
@@ -46,14 +49,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_error(command: str, exc: Exception) -> None:
+    """Print ``exc`` as one line on stderr. An ``OSError`` (a file the user named cannot be read or
+    written) shows its reason and the path; a ``ValueError`` its own text."""
+    if isinstance(exc, OSError) and exc.strerror:
+        paths = " -> ".join(str(p) for p in (exc.filename, exc.filename2) if p is not None)
+        text = f"{exc.strerror}: {paths}" if paths else exc.strerror
+    else:
+        text = str(exc) or type(exc).__name__
+    message = " ".join(text.split())  # one line, whatever the exception text holds
+    print(f"beyond-collapse {command}: error: {message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except ValueError as exc:
-        message = " ".join(str(exc).split())  # one line, whatever the exception text holds
-        print(f"beyond-collapse {args.command}: error: {message}", file=sys.stderr)
+    except BrokenPipeError:  # the reader went away (`... | head`): nothing more to say, no traceback
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so the exit flush does not fail again
+        return 141  # 128 + SIGPIPE, what a shell reports for a killed writer
+    except (ValueError, OSError) as exc:
+        _one_line_error(args.command, exc)
         return 2
     except KeyboardInterrupt:  # Ctrl-C: units are written atomically, so every finished one is kept
         kept = (f"; finished units are kept in {args.runs_dir}, run the same command again to resume"

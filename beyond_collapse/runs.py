@@ -75,24 +75,75 @@ def add_run_args(parser, *, out: str, out_help: str = "results folder, one subfo
     ``seed=None`` leaves the seed to the profile's config.
     """
     parser.add_argument("--profile", choices=PROFILES, default=profile, help=f"run sizes (default: {profile})")
-    parser.add_argument("--runs-dir", default=RUNS_DIR,
+    parser.add_argument("--runs-dir", type=folder_arg, default=RUNS_DIR,
                         help=f"root of the resumable units, <runs-dir>/<profile>/<experiment> (default: {RUNS_DIR})")
-    parser.add_argument("--out", default=out, help=f"{out_help} (default: {out})")
+    parser.add_argument("--out", type=folder_arg, default=out, help=f"{out_help} (default: {out})")
     default = "the profile's" if seed is None else seed
     parser.add_argument("--seed", type=seed_arg, default=seed, help=f"{seed_help} (default: {default})")
 
 
-def seed_arg(text: str) -> int:
-    """argparse type of ``--seed``: an integer >= 0 (numpy's seeds), else a usage error naming the option."""
+SEED_LIMIT = 2**64
+"""Seeds are integers in [0, 2**64): numpy takes larger ones, but a seed is also a JSON number in
+every results file, and beyond 64 bits other readers of that file lose digits."""
+
+
+def int_arg(low: int, high: int | None = None, high_text: str | None = None):
+    """argparse type: an integer in [low, high) (``high=None``: no upper bound; ``high_text`` shows
+    it in messages), else a usage error naming the option and the valid range (exit 2)."""
     import argparse
 
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low or (high is not None and value >= high):
+            valid = f">= {low}" if high is None else f"in [{low}, {high_text or high})"
+            raise argparse.ArgumentTypeError(f"must be an integer {valid}, got {text!r}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+seed_arg = int_arg(0, SEED_LIMIT, "2**64")
+"""argparse type of ``--seed``: an integer in [0, 2**64), else a usage error naming the option."""
+
+
+def output_file(path: str | os.PathLike, option: str = "--out") -> Path:
+    """Check an output file path before any work starts, creating its missing parent folders.
+
+    Raises ``ValueError`` naming ``option`` when the path is a folder, when a folder above it is a
+    file, or when its parent folder cannot be created (no write permission).
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{option} {path} is a folder; give the path of a file")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"{option} {path}: {parent} is a file, not a folder")
+            break
     try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
-    return value
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"{option} {path}: cannot create the folder {path.parent} ({exc.strerror})") from None
+    return path
+
+
+def folder_arg(text: str) -> str:
+    """argparse type of a folder option (``--runs-dir``, ``--out`` of results folders): a path
+    whose existing part is made of folders (created later when missing), else a usage error."""
+    import argparse
+
+    for part in (Path(text), *Path(text).parents):
+        if part.exists():
+            if not part.is_dir():
+                raise argparse.ArgumentTypeError(f"{part} is a file, not a folder" if part != Path(text)
+                                                 else f"{text} is not a folder")
+            break
+    return text
+
 
 _VERSIONED_PACKAGES = (
     "beyond-collapse", "numpy", "scipy", "sympy", "mpmath", "numba",

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from beyond_collapse._validation import check_in_interval
+from beyond_collapse._validation import check_count, check_in_interval
 from beyond_collapse.audit.estimate import audit
 
 
@@ -45,12 +45,13 @@ def audit_calibration(
     from tqdm import tqdm
 
     level = float(check_in_interval("level", level, 0.5, 1, low_open=True, high_open=True))
-    if int(n_audits) != n_audits or n_audits < 1:
-        raise ValueError(f"n_audits must be a whole number >= 1, got {n_audits!r}")
+    n_audits = check_count("n_audits", n_audits, 1)
+    n_rows = check_count("n_rows", n_rows, 1)
+    followup = check_count("followup", followup)
     true_margin = float(truth["p_star"]) - float(truth["p"])
     if true_margin == 0:
         raise ValueError("truth has p = p*: no statement can be right or wrong; choose other parameters")
-    seeds = np.random.SeedSequence(seed).spawn(int(n_audits))
+    root = np.random.SeedSequence(seed)  # audit i uses its i-th child, spawned as it starts (no list of n_audits)
     rate_names = [k for k in truth if k not in ("p_star",)]
     covered = {k: 0 for k in rate_names}
     counts = {"improves": 0, "collapses": 0, "undecided": 0}
@@ -62,8 +63,8 @@ def audit_calibration(
         return audit({"y_true": y_true, "y_syn": y_syn, "kept": kept}, confidence=level,
                      decision_level=level, n_draws=n_draws, seed=int(rng.integers(2**63)))
 
-    for ss in tqdm(seeds, desc="audits", disable=not progress):
-        rng = np.random.default_rng(ss)
+    for _ in tqdm(range(n_audits), desc="audits", disable=not progress):
+        rng = np.random.default_rng(root.spawn(1)[0])
         res = run(rng, n_rows)
         if res.verdict == "undecided" and follow["n"] < followup:
             n_new = min(res.rows_needed, max_followup_rows)

@@ -14,7 +14,7 @@ import json
 import math
 
 from beyond_collapse.audit import calibration, estimate, reading
-from beyond_collapse.runs import seed_arg
+from beyond_collapse.runs import int_arg, output_file, seed_arg
 
 
 def _default(func, name: str):
@@ -53,7 +53,7 @@ def register(subparsers) -> None:
             ("--confidence", "confidence", float, "level of the intervals"),
             ("--decision-level", "decision_level", float, "posterior probability needed for a verdict"),
             ("--symmetry-alpha", "symmetry_alpha", float, "level of the symmetry test"),
-            ("--draws", "n_draws", int, "Monte Carlo draws from the posterior"),
+            ("--draws", "n_draws", int_arg(1), "Monte Carlo draws from the posterior"),
             ("--seed", "seed", seed_arg, "seed of the posterior draws")):
         p.add_argument(opt, type=kind, default=_default(estimate.audit, key),
                        help=f"{what} (default {_default(estimate.audit, key)})")
@@ -66,12 +66,14 @@ def register(subparsers) -> None:
         description="Simulate many audits of a supervised pruner (eq. (5), Gaussian mixture of App. D.6) with "
         "sample_supervised_pruning, audit each, and compare with the true p, phi, psi, p* from the theory.",
     )
-    for opt, key, what in (
-            ("--audits", "n_audits", "number of simulated audits"), ("--rows", "n_rows", "rows per audit"),
-            ("--draws", "n_draws", "posterior draws per audit"),
-            ("--followup", "followup", "re-audit this many undecided audits at the size the sample-size rule names"),
-            ("--seed", "seed", "seed")):
-        c.add_argument(opt, type=seed_arg if key == "seed" else int, default=_calibration_default(key),
+    for opt, key, kind, what in (
+            ("--audits", "n_audits", int_arg(1), "number of simulated audits"),
+            ("--rows", "n_rows", int_arg(1), "rows per audit"),
+            ("--draws", "n_draws", int_arg(1), "posterior draws per audit"),
+            ("--followup", "followup", int_arg(0),
+             "re-audit this many undecided audits at the size the sample-size rule names"),
+            ("--seed", "seed", seed_arg, "seed")):
+        c.add_argument(opt, type=kind, default=_calibration_default(key),
                        help=f"{what} (default {_calibration_default(key)})")
     _angle_args(c)
     c.add_argument("--out", default=None, help="results JSON (resumable; default: print only)")
@@ -85,7 +87,7 @@ def register(subparsers) -> None:
         "write it as CSV with columns y_true, y_syn, kept; prints the true p, phi, psi, p* (App. D.6).",
     )
     sim.add_argument("--out", required=True, help="CSV file to write")
-    sim.add_argument("--rows", type=int, default=_calibration_default("n_rows"),
+    sim.add_argument("--rows", type=int_arg(1), default=_calibration_default("n_rows"),
                      help=f"rows (default {_calibration_default('n_rows')})")
     sim.add_argument("--seed", type=seed_arg, default=_calibration_default("seed"),
                      help=f"seed (default {_calibration_default('seed')})")
@@ -116,8 +118,9 @@ def _run_simulate(args) -> int:
     setting = dict(d=args.d, mu_norm=args.mu_norm, theta_gen=args.theta_gen, theta_prune=args.theta_prune,
                    theta=args.theta)
     truth = calibration.supervised_truth(**setting)
+    out = output_file(args.out)
     y, y_syn, kept = sample_supervised_pruning(args.rows, **setting, rng=np.random.default_rng(args.seed))
-    with open(args.out, "w") as fh:
+    with open(out, "w") as fh:
         fh.write("y_true,y_syn,kept\n")
         fh.writelines(f"{a},{b},{c}\n" for a, b, c in zip(y, y_syn, kept))
     print(f"wrote {args.rows} rows to {args.out}; truth: p = {truth['p']:.4f}, phi = {truth['phi']:.4f}, "
@@ -138,9 +141,10 @@ def _run_audit(args) -> int:
 
 
 def _run_calibration(args) -> int:
+    out = None if args.out is None else output_file(args.out)
     res = calibration.supervised_audit_calibration(
         n_audits=args.audits, n_rows=args.rows, d=args.d, mu_norm=args.mu_norm, theta_gen=args.theta_gen,
-        theta_prune=args.theta_prune, theta=args.theta, n_draws=args.draws, followup=args.followup, seed=args.seed, out=args.out,
+        theta_prune=args.theta_prune, theta=args.theta, n_draws=args.draws, followup=args.followup, seed=args.seed, out=out,
     )
     if args.json:
         print(json.dumps(res, indent=2))

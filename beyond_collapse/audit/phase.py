@@ -30,7 +30,7 @@ import warnings
 import numpy as np
 from scipy import special, stats
 
-from beyond_collapse._validation import as_float_array, check_choice, check_in_interval
+from beyond_collapse._validation import as_float_array, check_choice, check_in_interval, check_memory
 from beyond_collapse.audit.estimate import audit
 from beyond_collapse.audit.results import RateEstimate
 from beyond_collapse.numerics.intervals import significant_sign
@@ -125,6 +125,8 @@ def flags_from_counts(correct_kept: int, correct_dropped: int, wrong_kept: int, 
         if isinstance(v, bool) or int(v) != v or v < 0:
             raise ValueError(f"{name} must be a whole number >= 0, got {v!r}")
     reps = [int(v) for v in cells.values()]
+    # two flags per example, which the audit copies to float64 and masks: about 64 bytes
+    check_memory(f"the counts' {sum(reps)} examples", 64 * sum(reps))
     correct = np.repeat(np.array([1, 1, 0, 0], dtype=np.int8), reps)
     kept = np.repeat(np.array([1, 0, 1, 0], dtype=np.int8), reps)
     return correct, kept

@@ -17,6 +17,10 @@ from beyond_collapse._validation import check_choice
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none"})
 _TRUE_TOKENS = {"1": 1, "1.0": 1, "true": 1, "0": 0, "0.0": 0, "false": 0}
 FORMATS = ("csv", "jsonl")
+MAX_FILE_BYTES = 2**30
+"""Largest audit file read (1 GiB, some 50 million rows of three 0/1 columns)."""
+MAX_FIELD_CHARS = 131_072
+"""Largest CSV field (the ``csv`` module's default limit); an audit field is a 0/1 flag."""
 
 
 def _detect_format(path: Path, fmt: str | None) -> str:
@@ -34,21 +38,32 @@ def read_audit_table(path: str | os.PathLike, columns: list[str], fmt: str | Non
     """Read the named ``columns`` of a CSV (header row) or JSON Lines (one object per line) file.
 
     Returns raw values per column (strings for CSV, JSON values for JSON Lines; a key absent from a
-    JSON object reads as None, i.e. missing). Raises ``ValueError`` for an unreadable or empty file
-    and for a column that appears nowhere.
+    JSON object reads as None, i.e. missing). Raises ``ValueError`` for an unreadable or empty file,
+    for a column that appears nowhere, and beyond the input limits: a file over ``MAX_FILE_BYTES``
+    (checked before reading), a CSV field over ``MAX_FIELD_CHARS``, JSON nested deeper than the
+    interpreter's recursion limit.
     """
     path = Path(path)
     kind = _detect_format(path, fmt)
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ValueError(f"audit file {str(path)!r} has {size} bytes, more than the limit of "
+                             f"{MAX_FILE_BYTES} (1 GiB); audit a random subsample of its rows")
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise ValueError(f"cannot read audit file {str(path)!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"audit file {str(path)!r} is not UTF-8 text (byte {exc.start})") from None
     if kind == "csv":
         dialect = csv.excel_tab if path.suffix.lower() == ".tsv" else csv.excel
         reader = csv.DictReader(text.splitlines(), dialect=dialect)
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        reader.fieldnames = header
-        rows = list(reader)
+        try:
+            header = [h.strip() for h in (reader.fieldnames or [])]
+            reader.fieldnames = header
+            rows = list(reader)
+        except csv.Error as exc:  # a field over MAX_FIELD_CHARS, a NUL byte, ...
+            raise ValueError(f"{str(path)!r} line {reader.line_num + 1} is not valid CSV: {exc}") from None
         present = set(header)
     else:
         rows, present = [], set()
@@ -59,6 +74,9 @@ def read_audit_table(path: str | os.PathLike, columns: list[str], fmt: str | Non
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{str(path)!r} line {lineno} is not valid JSON: {exc.msg}") from None
+            except RecursionError:  # nesting deeper than the interpreter's stack (about 1000 levels)
+                raise ValueError(f"{str(path)!r} line {lineno} nests JSON too deeply; an audit row is one "
+                                 "flat object of 0/1 values") from None
             if not isinstance(obj, dict):
                 raise ValueError(f"{str(path)!r} line {lineno} must be a JSON object, got {type(obj).__name__}")
             rows.append(obj)

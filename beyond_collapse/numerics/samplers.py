@@ -11,6 +11,7 @@ import numpy as np
 
 from beyond_collapse._validation import (
     check_choice,
+    check_count,
     check_in_interval,
     check_memory,
     check_positive,
@@ -24,10 +25,7 @@ def _check_rng(rng) -> np.random.Generator:
     return rng
 
 
-def _check_count(name: str, value, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+_check_count = check_count
 
 
 def mixture_mean(d: int, mu_norm: float) -> np.ndarray:
@@ -244,6 +242,7 @@ def sample_supervised_pruning(
     d, mu, w_gen, w_prune = _check_supervised(d, mu_norm, theta_gen, theta_prune, theta)
     rng = _check_rng(rng)
     n = _check_count("n", n)
+    check_memory(f"n = {n} rows", 8 * 5 * n)  # y, three coordinates of x, labels and keep bits
     # mu = mu_norm e_1 and angle_directions builds w_gen, w_prune on e_1 and two more axes, so
     # only those coordinates of x matter.
     support = np.flatnonzero((np.abs(w_gen) > 0) | (np.abs(w_prune) > 0) | (mu != 0))

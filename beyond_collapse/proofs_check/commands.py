@@ -23,9 +23,10 @@ def _check(args) -> int:
 
 
 def _derivations(args) -> int:
+    from beyond_collapse.runs import output_file
     from beyond_collapse.theory.derivations_doc import write_derivations
 
-    print(f"wrote {write_derivations(args.out)}")
+    print(f"wrote {write_derivations(output_file(args.out))}")
     return 0
 
 

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from beyond_collapse.empirics.eigen.commands import RESULTS_DIR as EIGEN_RESULTS
-from beyond_collapse.runs import add_run_args, results_path, runs_folder
+from beyond_collapse.runs import add_run_args, int_arg, results_path, runs_folder, seed_arg
 
 _OUT = "docs/results/theory_vs_experiment"
 
@@ -60,11 +60,11 @@ def register(subparsers) -> None:
     pt = sub.add_parser("point", help="p, phi, psi with exact intervals, p*, margin and predicted side from 2x2 counts")
     for name, meaning in (("correct_kept", "correct examples kept"), ("correct_dropped", "correct examples dropped"),
                           ("wrong_kept", "wrong examples kept"), ("wrong_dropped", "wrong examples dropped")):
-        pt.add_argument(name, type=int, help=meaning)
+        pt.add_argument(name, type=int_arg(0), help=meaning)
     pt.add_argument("--confidence", type=float, default=0.95, help="interval level (default: 0.95)")
     pt.add_argument("--decision-level", type=float, default=0.95,
                     help="posterior probability needed to call a side (default: 0.95)")
-    pt.add_argument("--seed", type=int, default=0, help="seed of the posterior Monte Carlo (default: 0)")
+    pt.add_argument("--seed", type=seed_arg, default=0, help="seed of the posterior Monte Carlo (default: 0)")
     pt.add_argument("--json", action="store_true", help="print JSON")
     pt.set_defaults(func=_point)
     e = sub.add_parser("export", help="counts document of an experiment's saved results for the report section")

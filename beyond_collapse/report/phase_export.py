@@ -31,6 +31,7 @@ Reading the eigen decisions needs numpy only; nothing here imports torch.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from pathlib import Path
@@ -147,19 +148,36 @@ def export_eigen(results_path: str | Path, runs_dir: str | Path, out_path: str |
     if not results_path.exists():
         raise ValueError(f"eigen results {str(results_path)!r} not found: run `beyond-collapse eigen run` first")
     results = read_json(results_path)
+    if not isinstance(results, dict):
+        kind = {list: "array", str: "string", bool: "boolean", int: "number", float: "number"}.get(type(results), "null")
+        raise ValueError(f"{str(results_path)!r} holds a JSON {kind}, not an eigen results "
+                         "document (an object); pass the results.json that `beyond-collapse eigen run` wrote")
     if "trained" not in results:
         raise ValueError(f"{str(results_path)!r} is an eigen results file of an older format (no 'trained' "
                          "section): rerun `beyond-collapse eigen run`")
-    decisions = {name: load_decisions(runs_dir / ds["decisions"]) for name, ds in results["datasets"].items()}
-    pools = {}
-    for ds in results["datasets"].values():
-        path = runs_dir / f"pool_b{ds['beam']}_c0.npz"
-        if ds["selection"] == "label" and ds["beam"] not in pools and path.exists():
-            with np.load(path) as z:
-                pools[ds["beam"]] = {"scores": z["scores"], "errors": z["errors"]}
-    source = {"results": results_path.as_posix(), "decisions": runs_dir.as_posix()}
-    doc = eigen_export(results, decisions, source=source, pools=pools)
+    with _shape_errors(results_path, "eigen"):
+        decisions = {name: load_decisions(runs_dir / ds["decisions"]) for name, ds in results["datasets"].items()}
+        pools = {}
+        for ds in results["datasets"].values():
+            path = runs_dir / f"pool_b{ds['beam']}_c0.npz"
+            if ds["selection"] == "label" and ds["beam"] not in pools and path.exists():
+                with np.load(path) as z:
+                    pools[ds["beam"]] = {"scores": z["scores"], "errors": z["errors"]}
+        source = {"results": results_path.as_posix(), "decisions": runs_dir.as_posix()}
+        doc = eigen_export(results, decisions, source=source, pools=pools)
     return write_json_atomic(Path(out_path), doc)
+
+
+@contextlib.contextmanager
+def _shape_errors(path: Path, experiment: str):
+    """A results document of another shape (a key missing, a list where an object belongs) fails
+    while it is read; say so as a ``ValueError`` naming the file, not as a bare KeyError/TypeError."""
+    try:
+        yield
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        what = f"no key {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise ValueError(f"{str(path)!r} does not have the shape of {experiment} results ({what}); pass the "
+                         f"results file that `beyond-collapse {experiment}` wrote") from None
 
 
 def _correlation_entry(x_name: str, y_name: str, x: np.ndarray, y: np.ndarray, seed: int) -> dict:
@@ -246,5 +264,6 @@ def export_summarization(results_path: str | Path, scores_path: str | Path, out_
     if not scores:
         raise ValueError(f"{str(scores_path)!r} has no rows")
     source = {"results": results_path.as_posix(), "scores": scores_path.as_posix()}
-    doc = summarization_export(results, scores, source=source, seed=seed)
+    with _shape_errors(results_path, "summarization"):
+        doc = summarization_export(results, scores, source=source, seed=seed)
     return write_json_atomic(Path(out_path), doc)

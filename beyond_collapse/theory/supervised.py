@@ -147,15 +147,23 @@ def isotropic_rates(theta_gen, theta_prune, theta) -> PruningRates:
     Raises:
         ValueError: for impossible angles (:func:`check_angle_triple`), and where nothing
             survives pruning (``w_prune = -w_gen``, i.e. ``theta = theta_gen + theta_prune = pi``:
-            ``phi = psi = 0`` and ``p*`` is undefined). Sweeps that cross that geometry should
+            ``phi = psi = 0`` exactly, whatever the rounding of the angles, and ``p*`` is
+            undefined). Sweeps that cross that geometry should
             test ``p psi - (1 - p) phi`` (defined there) instead of ``p* - p``.
     """
     check_in_interval("theta_gen", theta_gen, 0.0, math.pi, low_open=True, high_open=True)
     tg, tp, t = check_angle_triple(theta_gen, theta_prune, theta)
     p = tg / math.pi
-    phi = (2 * math.pi - tg - tp - t) / (2 * (math.pi - tg))
-    psi = (tg + tp - t) / (2 * tg)
+    phi = _snap(2 * math.pi - tg - tp - t) / (2 * (math.pi - tg))
+    psi = _snap(tg + tp - t) / (2 * tg)
     return PruningRates.from_rates(p, phi, psi)
+
+
+def _snap(gap):
+    """A gap of angles that is 0 up to rounding (``pi/3 + 2 pi/3 - pi`` is 1e-16, not 0) is 0: the
+    slack ``_ANGLE_TOL`` that :func:`check_angle_triple` allows, so that on the boundary, e.g.
+    nothing survives pruning, a rate is exactly 0 and ``p*`` is undefined, not 1 from rounding."""
+    return np.where(np.abs(gap) <= _ANGLE_TOL, 0.0, gap)
 
 
 def _mixture_thresholds(mu_norm, d, theta_gen, theta_prune, theta, scale):
@@ -185,10 +193,8 @@ def gaussian_mixture_rates(mu_norm, d, theta_gen, theta_prune, theta) -> Pruning
 
     Raises:
         ValueError: for impossible angles, when the generator's error rate underflows, and where
-            nothing survives pruning (``w_prune = -w_gen``: ``phi = psi = 0``, ``p*`` undefined).
-            At that geometry rounding of the cosines can leave ``phi`` or ``psi`` at ~1e-16
-            instead of 0, and then a meaningless ``p*`` is returned rather than an error; test
-            ``kept_fraction`` before trusting ``p*`` there.
+            nothing survives pruning (``w_prune = -w_gen``, ``theta = pi`` within 1e-12:
+            ``phi = psi = 0``, ``p*`` undefined; set exactly, not left at ~1e-16 by rounding).
     """
     c_gen, c_prune, rho = _mixture_thresholds(
         mu_norm, d, theta_gen, theta_prune, theta, lambda mu, d: np.sqrt(d / (1 - mu**2)))
@@ -203,6 +209,10 @@ def gaussian_mixture_rates(mu_norm, d, theta_gen, theta_prune, theta) -> Pruning
         )
     phi = bivariate_normal_cdf(-c_prune, -c_gen, rho) / p_right
     psi = bivariate_normal_cdf(c_prune, c_gen, rho) / p
+    # w_prune = -w_gen (theta = pi up to the angles' slack): nothing survives, phi = psi = 0 exactly
+    # (the formulas give ~1e-16 from the rounding of c_prune = -c_gen)
+    gone = _snap(math.pi - np.asarray(theta, dtype=float)) == 0
+    phi, psi = np.where(gone, 0.0, phi), np.where(gone, 0.0, psi)
     return PruningRates.from_rates(p, phi, psi)
 
 

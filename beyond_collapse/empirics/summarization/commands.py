@@ -6,12 +6,30 @@ torch and transformers are imported inside the handlers only, so listing this mo
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from beyond_collapse.runs import PROFILES
 
 _STAGES = ("base", "generator", "synthesis", "scores")
 
 
+def _local_or_hub(option: str, value: str | None) -> None:
+    """``--data`` and ``--model`` name a hub entry (``name`` or ``owner/name``) or a local folder.
+    A value that can only be a path (absolute, ``./``, ``~``, more than one ``/``) must be an
+    existing folder; checked before torch or the hub is touched, so a typo is one line, not a
+    traceback from datasets or huggingface_hub."""
+    if value is None or Path(value).is_dir():
+        return
+    path_like = value.startswith((os.sep, ".", "~")) or value.count("/") > 1 or os.sep != "/" and os.sep in value
+    if path_like or Path(value).exists():
+        state = "is a file, not a folder" if Path(value).exists() else "does not exist"
+        raise ValueError(f"{option} {value}: {state} (give a local folder or a hub name such as owner/name)")
+
+
 def _config(args):
+    for option, value in (("--data", args.data), ("--model", args.model), ("--weak-model", args.weak_model)):
+        _local_or_hub(option, value)
     from beyond_collapse.empirics.summarization.pipeline import ModelSource, config_for
 
     overrides = {}
