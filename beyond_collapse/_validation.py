@@ -33,12 +33,21 @@ def as_float_array(name: str, value) -> np.ndarray:
     not numpy's ``OverflowError``; ``None`` (which numpy turns into NaN) is named as ``None``.
     """
     must = f"{name} must be a real number or array of real numbers"
+    kind = getattr(value, "dtype", None)
+    kind = kind.kind if isinstance(kind, np.dtype) else None
+    if isinstance(value, (bool, np.bool_, complex, np.complexfloating, str, bytes)) or kind in ("b", "c", "U", "S"):
+        # numpy would turn True into 1.0, "0.5" into 0.5 and drop an imaginary part with only a warning
+        raise TypeError(f"{must}, got {type(value).__name__} {_short_repr(value)}"
+                        + (f" of dtype {value.dtype}" if kind else ""))
     try:
         x = np.asarray(value, dtype=np.float64)
     except OverflowError:
         raise ValueError(f"{must} within the float range (|x| <= 1.8e308), got {_short_repr(value)}") from None
     except (TypeError, ValueError):
         raise ValueError(f"{must}, got {_short_repr(value)}") from None
+    if isinstance(value, (list, tuple)) and any(isinstance(v, (bool, complex, str, bytes))
+                                                for v in np.ravel(np.array(value, dtype=object))):
+        raise TypeError(f"{must}, got {_short_repr(value)} (bool, complex or string entries)")
     nan = np.isnan(x)
     if nan.any():
         if not isinstance(value, np.ndarray) or value.dtype == object:
@@ -57,6 +66,33 @@ def check_finite(name: str, value) -> np.ndarray:
     if bad.any():
         raise ValueError(f"{name} must be finite, got {_describe(x, bad)}")
     return x
+
+
+def check_broadcast(**arrays) -> list[np.ndarray]:
+    """``numpy.broadcast_arrays`` of the named arrays; shapes that do not broadcast raise a
+    ``ValueError`` naming every parameter with its shape (numpy's message names none)."""
+    try:
+        return np.broadcast_arrays(*arrays.values())
+    except ValueError:
+        shapes = ", ".join(f"{name} {np.shape(a)}" for name, a in arrays.items())
+        raise ValueError(f"the shapes of {shapes} do not broadcast to one shape") from None
+
+
+def check_labels(name: str, value) -> np.ndarray:
+    """Return ``value`` as an int8 array after checking every entry is a label 0 or 1 (the package's
+    convention, y in {0, 1}; bool arrays are read as 0/1)."""
+    y = np.asarray(value)
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold labels 0/1, got an array of dtype {y.dtype}")
+    bad = ~np.isin(y, (0, 1))
+    if bad.any():
+        first = y[tuple(np.argwhere(bad)[0])] if y.ndim else y
+        raise ValueError(f"{name} must hold labels 0/1 (the convention y in {{0, 1}}), got {_plain(first)!r}")
+    return y.astype(np.int8)
+
+
+def _plain(v):
+    return v.item() if isinstance(v, np.generic) else v
 
 
 def check_memory(what: str, n_bytes: int) -> None:

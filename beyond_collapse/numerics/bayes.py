@@ -10,12 +10,12 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr, owens_t
 
-from beyond_collapse._validation import check_positive, scalar_or_array
+from beyond_collapse._validation import as_float_array, check_positive, scalar_or_array
 
 
 def _prepare(w, mu, noise_std):
-    w = np.asarray(w, dtype=np.float64)
-    mu = np.asarray(mu, dtype=np.float64)
+    w = as_float_array("w", w)
+    mu = as_float_array("mu", mu)
     if mu.ndim != 1 or mu.size == 0 or not np.all(np.isfinite(mu)):
         raise ValueError(f"mu must be a finite non-empty 1-D array, got shape {mu.shape}")
     if w.ndim == 0 or w.shape[-1] != mu.size:

@@ -43,7 +43,7 @@ from scipy.linalg import LinAlgError, cho_factor, cho_solve
 from scipy.linalg.blas import dsyrk, ssyrk
 from threadpoolctl import threadpool_limits
 
-from beyond_collapse._validation import check_finite, check_positive, check_probability
+from beyond_collapse._validation import check_count, check_finite, check_positive, check_probability
 
 _NCHUNKS = 64  # fixed chunk count: the summation order, hence the result, does not depend on threads
 _HESS_BLOCK = 4096  # rows per syrk block: keeps the temporary small (block x d)
@@ -281,8 +281,7 @@ def fit_ridge_logistic(
         raise ValueError(f"y must have shape ({n},) to match X, got {y.shape}")
     lam = float(check_positive("lam", lam))
     tol = float(check_positive("tol", tol))
-    if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
-        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
+    max_iter = check_count("max_iter", max_iter, 1)
     q = None
     if weights is not None:
         q = np.ascontiguousarray(check_positive("weights", weights, allow_zero=True), dtype=np.float64)

@@ -12,6 +12,7 @@ import numpy as np
 from beyond_collapse._validation import (
     check_choice,
     check_count,
+    check_labels,
     check_in_interval,
     check_memory,
     check_positive,
@@ -96,7 +97,7 @@ def sample_gaussian_mixture(
 def flip_labels(y: np.ndarray, p: float, *, rng: np.random.Generator) -> np.ndarray:
     """A generator with error rate ``p = P(y' != y)`` (eq. (2)) whose errors are independent of x:
     each label is flipped independently with probability ``p`` (the setting of Fig. 5)."""
-    y = np.asarray(y)
+    y = check_labels("y", y)
     p = float(check_probability("p", p))
     rng = _check_rng(rng)
     flip = rng.random(y.shape) < p
@@ -124,9 +125,7 @@ def rlhf_prune(y_true: np.ndarray, y_syn: np.ndarray, *, phi, psi, rng: np.rando
     y_syn = np.asarray(y_syn)
     if y_true.shape != y_syn.shape:
         raise ValueError(f"y_true and y_syn must have the same shape, got {y_true.shape} and {y_syn.shape}")
-    for name, arr in (("y_true", y_true), ("y_syn", y_syn)):
-        if arr.size and not np.isin(arr, (0, 1)).all():
-            raise ValueError(f"{name} must hold labels 0/1")
+    y_true, y_syn = check_labels("y_true", y_true), check_labels("y_syn", y_syn)
     phi_k = _pair("phi", phi)
     psi_k = _pair("psi", psi)
     rng = _check_rng(rng)

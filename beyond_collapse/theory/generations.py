@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from beyond_collapse._validation import check_choice, check_positive, check_probability, scalar_or_array
+from beyond_collapse._validation import check_broadcast, check_choice, check_positive, check_probability, scalar_or_array
 from beyond_collapse.theory.special import normal_cdf
 
 MODES = ("replace", "accumulate")
@@ -95,7 +95,7 @@ def effective_breakdown_point(phi, psi, real_fraction=0.0):
     phi = check_probability("phi", phi)
     psi = check_probability("psi", psi)
     alpha = check_probability("real_fraction", real_fraction)
-    phi, psi, alpha = np.broadcast_arrays(phi, psi, alpha)
+    phi, psi, alpha = check_broadcast(phi=phi, psi=psi, real_fraction=alpha)
     if np.any((phi + psi == 0) & (alpha == 0)):
         raise ValueError("phi and psi must not both be 0 when real_fraction = 0: nothing is kept, no breakdown point")
     with np.errstate(divide="ignore", invalid="ignore"):

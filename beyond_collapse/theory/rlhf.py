@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from beyond_collapse._validation import check_probability, scalar_or_array
+from beyond_collapse._validation import check_broadcast, check_probability, scalar_or_array
 
 __all__ = [
     "breakdown_point",
@@ -55,7 +55,7 @@ __all__ = [
 
 def _ratio_point(good, bad, name_good: str, name_bad: str) -> np.ndarray:
     """``good / (good + bad)``: the p at which ``p * bad = (1 - p) * good``."""
-    good, bad = np.broadcast_arrays(good, bad)
+    good, bad = check_broadcast(**{name_good: good, name_bad: bad})
     both_zero = (good == 0) & (bad == 0)
     if both_zero.any():
         idx = tuple(int(i) for i in np.argwhere(both_zero)[0]) if good.ndim else ()
@@ -172,7 +172,7 @@ def kept_probabilities(p, phi0, phi1, psi01, psi10) -> np.ndarray:
     phi1 = check_probability("phi1", phi1)
     psi01 = check_probability("psi01", psi01)
     psi10 = check_probability("psi10", psi10)
-    p, phi0, phi1, psi01, psi10 = np.broadcast_arrays(p, phi0, phi1, psi01, psi10)
+    p, phi0, phi1, psi01, psi10 = check_broadcast(p=p, phi0=phi0, phi1=phi1, psi01=psi01, psi10=psi10)
     out = np.empty(p.shape + (2, 2))
     out[..., 0, 0] = phi0 * (1 - p) / 2
     out[..., 1, 1] = phi1 * (1 - p) / 2
@@ -218,7 +218,7 @@ def rlhf_from_kept(p00, p01, p=None):
         p_out, phi, psi = np.broadcast_arrays(p_out, rate, rate)
     else:
         p_in = check_probability("p", p, open_low=True, open_high=True)
-        p_out, p00, p01 = np.broadcast_arrays(p_in, p00, p01)
+        p_out, p00, p01 = check_broadcast(p=p_in, p00=p00, p01=p01)
         phi = 2 * p00 / (1 - p_out)
         psi = 2 * p01 / p_out
         for name, rate in (("phi", phi), ("psi", psi)):
@@ -289,6 +289,7 @@ def pooled_breakdown_point(phi0, phi1, psi01, psi10):
     phi1 = check_probability("phi1", phi1)
     psi01 = check_probability("psi01", psi01)
     psi10 = check_probability("psi10", psi10)
+    phi0, phi1, psi01, psi10 = check_broadcast(phi0=phi0, phi1=phi1, psi01=psi01, psi10=psi10)
     return scalar_or_array(_ratio_point(phi0 + phi1, psi01 + psi10, "phi0 + phi1", "psi01 + psi10"))
 
 
@@ -306,5 +307,6 @@ def per_class_breakdown_points(phi0, phi1, psi01, psi10):
     phi1 = check_probability("phi1", phi1)
     psi01 = check_probability("psi01", psi01)
     psi10 = check_probability("psi10", psi10)
+    phi0, phi1, psi01, psi10 = check_broadcast(phi0=phi0, phi1=phi1, psi01=psi01, psi10=psi10)
     return (scalar_or_array(_ratio_point(phi0, psi01, "phi0", "psi01")),
             scalar_or_array(_ratio_point(phi1, psi10, "phi1", "psi10")))

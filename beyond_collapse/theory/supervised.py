@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from beyond_collapse._validation import check_in_interval, check_positive, scalar_or_array
+from beyond_collapse._validation import check_broadcast, check_in_interval, check_positive, scalar_or_array
 from beyond_collapse.theory.rlhf import breakdown_point, kept_probabilities
 from beyond_collapse.theory.special import bivariate_normal_cdf, normal_cdf
 
@@ -108,7 +108,7 @@ def check_angle_triple(theta_gen, theta_prune, theta):
     tg = check_in_interval("theta_gen", theta_gen, 0.0, math.pi)
     tp = check_in_interval("theta_prune", theta_prune, 0.0, math.pi)
     t = check_in_interval("theta", theta, 0.0, math.pi)
-    tg, tp, t = np.broadcast_arrays(tg, tp, t)
+    tg, tp, t = check_broadcast(theta_gen=tg, theta_prune=tp, theta=t)
     rules = (
         (t < np.abs(tg - tp) - _ANGLE_TOL,
          "theta = {t!r} < |theta_gen - theta_prune| = {v!r}: w_gen and w_prune cannot be closer to "
