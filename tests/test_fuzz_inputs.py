@@ -318,3 +318,37 @@ def test_complex_w_and_bool_max_iter_are_named():
     X = np.random.default_rng(0).standard_normal((20, 2))
     with pytest.raises(TypeError, match="^max_iter must be an integer"):
         fit_ridge_logistic(X, (X[:, 0] > 0).astype(float), lam=0.1, max_iter=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Two runs started at once into one runs folder: the second refuses with one line, exit 2.
+# ---------------------------------------------------------------------------------------------
+
+
+def test_run_in_another_process_makes_the_second_refuse_until_it_ends(tmp_path, capsys):
+    """A real second process holds the runs folder's lock (``runs.run_lock``, as ``simulate`` does);
+    ``simulate`` into the same folder refuses before computing; once the holder is killed
+    (SIGKILL: no clean-up runs) the OS has released the lock and the run goes ahead."""
+    import subprocess
+    import sys
+
+    from beyond_collapse import runs
+
+    units = runs.runs_folder(tmp_path / "runs", "quick", "fig5")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys\nfrom beyond_collapse import runs\nwith runs.run_lock(sys.argv[1]):\n"
+         "    print('locked', flush=True)\n    sys.stdin.read()", str(units)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        argv = ["simulate", "fig5", "--quiet", "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")]
+        code, err = run_cli(argv, capsys)
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert code == 2 and len(lines) == 1 and "Traceback" not in err
+        assert "another run is using the runs folder" in lines[0] and str(units) in lines[0]
+        assert not list(units.glob("*.json"))  # nothing computed
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    with runs.run_lock(units):  # a killed holder leaves no stale lock
+        pass
