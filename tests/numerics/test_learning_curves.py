@@ -1,0 +1,217 @@
+"""High-dimensional learning curves (issue 16) against simulation, the limit theorem and brute force.
+
+The simulations fit eq. (1) at d = 400 with the package's own solver (logistic) or the closed-form
+ridge solution (square loss) and measure the exact accuracy of each fit; the theory must agree
+with the mean over seeds within two standard errors or one point of accuracy.
+"""
+
+import numpy as np
+import pytest
+from scipy.optimize import brentq
+from scipy.special import expit, roots_hermitenorm
+
+from beyond_collapse.numerics import learning_curves as lc
+from beyond_collapse.numerics.bayes import accuracy_vs_bayes
+from beyond_collapse.numerics.experiments._common import fit_pruned
+from beyond_collapse.numerics.samplers import (
+    angle_directions,
+    flip_labels,
+    linear_pruner,
+    mixture_mean,
+    rlhf_prune,
+    sample_gaussian_mixture,
+    sample_supervised_dataset,
+)
+from beyond_collapse.theory import breakdown_point
+
+D, MU_NORM, LAM, SEEDS = 400, 0.08, 1e-2, 6
+
+
+def _fit(X, y_syn, kept, loss):
+    if loss == "logistic":
+        return fit_pruned(X, y_syn, kept, LAM)
+    n = X.shape[0]  # ridge least squares on targets +-1, eq. (1) normalised by all n rows
+    Xk, yk = X[kept > 0], 2.0 * y_syn[kept > 0] - 1.0
+    return np.linalg.solve(Xk.T @ Xk / n + LAM * np.eye(X.shape[1]), Xk.T @ yk / n)
+
+
+def _agree(theory, measured):
+    mean, se = np.mean(measured), np.std(measured, ddof=1) / np.sqrt(len(measured))
+    assert abs(theory - mean) <= max(2 * se, 0.01), (theory, mean, se)
+
+
+@pytest.mark.parametrize("loss", lc.LOSSES)
+@pytest.mark.parametrize("n, p, phi, psi", [(800, 0.0, 1.0, 1.0), (2000, 0.3, 0.9, 0.3), (4000, 0.55, 0.3, 0.9)])
+def test_rlhf_curve_matches_simulation(loss, n, p, phi, psi):
+    alpha, snr, ridge = lc.proportional_parameters(n, D, MU_NORM, LAM)
+    theory = lc.rlhf_learning_curve(alpha, p=p, phi=phi, psi=psi, snr=snr, ridge=ridge, loss=loss)
+    mu = mixture_mean(D, MU_NORM)
+    accs = []
+    for seed in range(SEEDS):
+        rng = np.random.default_rng(seed)
+        X, y = sample_gaussian_mixture(n, d=D, mu_norm=MU_NORM, rng=rng)
+        y_syn = flip_labels(y, p, rng=rng)
+        kept = rlhf_prune(y, y_syn, phi=phi, psi=psi, rng=rng)
+        accs.append(accuracy_vs_bayes(_fit(X, y_syn, kept, loss), mu=mu))
+    _agree(theory.accuracy, accs)
+    assert theory.kept_fraction == pytest.approx((1 - p) * phi + p * psi)
+
+
+@pytest.mark.parametrize("loss", lc.LOSSES)
+@pytest.mark.parametrize("data", lc.DATA_MODELS)
+@pytest.mark.parametrize("n, angles", [(2000, (0.35, 0.1, 0.3)), (4000, (0.45, 0.2, 0.5)), (2000, (0.2, 0.3, 0.15))])
+def test_supervised_curve_matches_simulation(loss, data, n, angles):
+    tg, tp, t = (np.pi * a for a in angles)
+    alpha, snr, ridge = lc.proportional_parameters(n, D, MU_NORM if data == "mixture" else 0.0, LAM)
+    theory = lc.supervised_learning_curve(alpha, snr=snr, theta_gen=tg, theta_prune=tp, theta=t, ridge=ridge,
+                                          loss=loss, data=data)
+    mu = mixture_mean(D, MU_NORM)
+    accs, kept_frac = [], []
+    for seed in range(SEEDS):
+        rng = np.random.default_rng(100 + seed)
+        X, _, y_syn, kept = sample_supervised_dataset(n, d=D, mu_norm=MU_NORM, theta_gen=tg, theta_prune=tp,
+                                                      theta=t, rng=rng, data=data)
+        w = _fit(X, y_syn, kept, loss)
+        accs.append(accuracy_vs_bayes(w, mu=mu, noise_std=None if data == "mixture" else 1e12))
+        kept_frac.append(kept.mean())
+    _agree(theory.accuracy, accs)
+    _agree(theory.kept_fraction, kept_frac)
+
+
+def test_sigmoid_generator_matches_simulation():
+    """Fig. 3's label channel: P(y' = 1 | x) = sigmoid(x . w_gen), kept by eq. (5)."""
+    n, tg, tp, t, scale = 3000, 0.3 * np.pi, 0.1 * np.pi, 0.25 * np.pi, 2.0
+    alpha, snr, ridge = lc.proportional_parameters(n, D, MU_NORM, LAM)
+    theory = lc.supervised_learning_curve(alpha, snr=snr, theta_gen=tg, theta_prune=tp, theta=t, ridge=ridge,
+                                          generator="sigmoid", gen_scale=scale)
+    mu = mixture_mean(D, MU_NORM)
+    noise = np.sqrt((1 - MU_NORM**2) / D)
+    accs = []
+    for seed in range(SEEDS):
+        rng = np.random.default_rng(200 + seed)
+        X, _, _, _ = sample_supervised_dataset(n, d=D, mu_norm=MU_NORM, theta_gen=tg, theta_prune=tp, theta=t,
+                                               rng=rng)
+        w_gen, w_prune = angle_directions(mu, theta_gen=tg, theta_prune=tp, theta=t)
+        y_syn = (rng.random(n) < expit(scale * (X @ w_gen) / noise)).astype(np.int8)
+        kept = linear_pruner(X, y_syn, w_prune)
+        accs.append(accuracy_vs_bayes(fit_pruned(X, y_syn, kept, LAM), mu=mu))
+    _agree(theory.accuracy, accs)
+
+
+def test_large_alpha_reaches_the_limit_theorem():
+    """Thm. 3.2: as alpha grows the accuracy tends to 1 below p* and to 0 above, 1/2 at p*."""
+    phi, psi = 0.9, 0.3
+    p_star = breakdown_point(phi, psi)
+    p = np.array([p_star - 0.05, p_star, p_star + 0.05])
+    small = lc.rlhf_learning_curve(3.0, p=p, phi=phi, psi=psi, snr=1.5, ridge=1.0).accuracy
+    large = lc.rlhf_learning_curve(3e4, p=p, phi=phi, psi=psi, snr=1.5, ridge=1.0).accuracy
+    assert large[0] > 0.99 and large[2] < 0.01
+    assert large[1] == pytest.approx(0.5, abs=1e-9)
+    assert small[0] < large[0] and small[2] > large[2]  # finite alpha sits between
+
+
+def test_accuracy_is_monotone_in_alpha_below_breakdown():
+    alpha = np.logspace(-1, 2, 12)
+    acc = lc.supervised_learning_curve(alpha, snr=1.6, theta_gen=0.35 * np.pi, theta_prune=0.1 * np.pi,
+                                       theta=0.3 * np.pi, ridge=0.5).accuracy
+    assert np.all(np.diff(acc) > 0)
+
+
+def test_array_call_equals_scalar_calls():
+    alpha = np.array([[0.5], [4.0]])
+    p = np.array([0.1, 0.4, 0.7])
+    arr = lc.rlhf_learning_curve(alpha, p=p, phi=0.8, psi=0.4, snr=1.2, ridge=0.7, loss="square")
+    assert arr.accuracy.shape == (2, 3)
+    for i in range(2):
+        for j in range(3):
+            one = lc.rlhf_learning_curve(float(alpha[i, 0]), p=float(p[j]), phi=0.8, psi=0.4, snr=1.2, ridge=0.7,
+                                         loss="square")
+            assert one.accuracy == pytest.approx(arr.accuracy[i, j], abs=1e-8)
+            assert one.q_perp == pytest.approx(arr.q_perp[i, j], rel=1e-6)
+
+
+def _brute_moments(y, means, tau, V):
+    """E_xi of f, f', f^2 for the logistic loss by a root solve at every (mean, xi): no tables."""
+    xi, w = roots_hermitenorm(32)
+    w = w / w.sum()
+    out = np.zeros((3, means.size))
+    for j, m in enumerate(means):
+        for x, wk in zip(xi, w):
+            omega = m + tau * x
+            lo, hi = sorted((omega, omega + y * V))
+            eta = brentq(lambda e: e - omega - V * y * expit(-y * e), lo, hi, xtol=1e-14, rtol=1e-14)
+            s = expit(-y * eta)
+            c = s * (1 - s)
+            out[:, j] += wk * np.array([y * s, -c / (1 + V * c), s * s])
+    return out
+
+
+@pytest.mark.parametrize("V", [0.3, 5.0, 2000.0])
+@pytest.mark.parametrize("y", [-1.0, 1.0])
+def test_tabulated_prox_moments_match_root_solves(V, y):
+    """The Hermite tables (knot spacing 0.05) against a direct root solve per point."""
+    means = np.linspace(-6.0, 6.0, 2000)  # many nodes: the two-level table path
+    tau = 1.3
+    got = lc._prox_moments("logistic", y, means, tau, V)
+    pick = np.arange(0, means.size, 97)
+    want = _brute_moments(y, means[pick], tau, V)
+    np.testing.assert_allclose(got[:, pick], want, atol=1e-9, rtol=1e-7)
+    few = lc._prox_moments("logistic", y, means[pick], tau, V)  # few nodes: the direct path
+    np.testing.assert_allclose(few, want, atol=1e-9, rtol=1e-7)
+
+
+def test_proportional_parameters():
+    alpha, snr, ridge = lc.proportional_parameters(2000, 400, 0.6, 1e-2)
+    assert alpha == 5.0
+    assert snr == pytest.approx(0.6 * np.sqrt(400 / 0.64))
+    assert ridge == pytest.approx(1e-2 * 400 / 0.64)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: lc.rlhf_learning_curve(-1.0, p=0.1, phi=1, psi=1, snr=1, ridge=1), "alpha"),
+    (lambda: lc.rlhf_learning_curve(1.0, p=1.5, phi=1, psi=1, snr=1, ridge=1), "p"),
+    (lambda: lc.rlhf_learning_curve(1.0, p=0.1, phi=1, psi=1, snr=1, ridge=0.0), "ridge"),
+    (lambda: lc.rlhf_learning_curve(1.0, p=0.1, phi=0, psi=0, snr=1, ridge=1), "nothing survives"),
+    (lambda: lc.rlhf_learning_curve(1.0, p=0.1, phi=1, psi=1, snr=1, ridge=1, loss="hinge"), "loss"),
+    (lambda: lc.rlhf_learning_curve([1.0, 2.0], p=[0.1, 0.2, 0.3], phi=1, psi=1, snr=1, ridge=1), r"alpha \(2,\), .* p \(3,\)"),
+    (lambda: lc.supervised_learning_curve(1.0, snr=1, theta_gen=0.1, theta_prune=0.2, theta=1.0, ridge=1), "theta"),
+    (lambda: lc.supervised_learning_curve(1.0, snr=1, theta_gen=0.1, theta_prune=0.2, theta=0.15, ridge=1,
+                                          generator="step"), "generator"),
+    (lambda: lc.supervised_learning_curve(1.0, snr=1, theta_gen=0.1, theta_prune=0.2, theta=0.15, ridge=1,
+                                          data="uniform"), "data"),
+])
+def test_bad_input_names_the_parameter(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
+
+
+def test_non_convergence_is_an_error(monkeypatch):
+    monkeypatch.setattr(lc, "_TOL", 0.0)
+    with pytest.raises(lc.LearningCurveError, match="alpha=2.0"):
+        lc.rlhf_learning_curve(2.0, p=0.2, phi=1, psi=1, snr=1, ridge=1)
+
+
+def test_cli_json_matches_the_api(capsys):
+    import json
+
+    from beyond_collapse.cli import main
+
+    assert main(["learning-curve", "rlhf", "--n", "800,4000", "--d", "400", "--mu-norm", "0.08", "--p", "0.3",
+                 "--phi", "0.9", "--psi", "0.3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    alpha, snr, ridge = lc.proportional_parameters(np.array([800, 4000]), 400, 0.08, 1e-2)
+    want = lc.rlhf_learning_curve(alpha, p=0.3, phi=0.9, psi=0.3, snr=snr, ridge=ridge)
+    assert [pt["alpha"] for pt in out["points"]] == [2.0, 10.0]
+    assert [pt["accuracy"] for pt in out["points"]] == pytest.approx(list(want.accuracy), abs=1e-12)
+
+
+def test_cli_unrealisable_angles_exit_2(capsys):
+    from beyond_collapse.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        rc = main(["learning-curve", "supervised", "--n", "1000", "--d", "100", "--theta-gen", "pi/3",
+                   "--theta-prune", "pi/12", "--theta", "0.9*pi"])
+        raise SystemExit(rc)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "theta must lie in" in err[0]
