@@ -215,3 +215,20 @@ def test_cli_unrealisable_angles_exit_2(capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "theta must lie in" in err[0]
+
+
+def test_fig3_oracle_error_matches_its_simulation():
+    """Fig. 3's oracle selector with a sigmoid OLS generator: the theory at n' (from the unit's own
+    generator) against the simulated unit, three seeds, both downstream fits."""
+    from dataclasses import asdict
+
+    from beyond_collapse.numerics.experiments.fig3 import Fig3Config, relative_error_curves, theory_plateau
+
+    cfg = Fig3Config(n0_values=(100,), n1=80_000, n_prime=(20_000,), seeds=3)
+    for seed in range(cfg.seeds):
+        sim = relative_error_curves(cfg, 100, seed)
+        th = theory_plateau(asdict(cfg), 100, seed)
+        for est, key in (("ols", "relative_error"), ("logistic", "relative_error_logistic")):
+            measured = sim[key]["oracle"][-1]
+            assert th[est]["oracle"] == pytest.approx(measured, rel=0.06), (seed, est)
+            assert th[est]["oracle_limit"] <= th[est]["oracle"] * 1.001  # more data cannot hurt the limit

@@ -168,6 +168,26 @@ def accuracy_curve(cfg: Fig2Config, data: str, theta_prune: float, seed: int, ba
     return {"theta_gen": theta_grid(cfg), "accuracy": acc, "kept": kept, "generator_error": err}
 
 
+def theory_accuracy(config: dict, theta_gen_over_pi) -> dict[str, list[float]]:
+    """The high-dimensional learning curve (issue 16, ``numerics.learning_curves``) of every
+    (data, coupling, theta_prune) along ``theta_gen / pi``: the accuracy eq. (1) reaches at this N, d
+    in the proportional limit, keyed like ``mean_accuracy``."""
+    from beyond_collapse.numerics.learning_curves import proportional_parameters, supervised_learning_curve
+
+    tg = np.pi * np.asarray(theta_gen_over_pi, dtype=float)
+    out = {}
+    for data in DATA:
+        alpha, snr, ridge = proportional_parameters(config["n"], config["d"],
+                                                    config["mu_norm"] if data == "mixture" else 0.0, config["lam"])
+        for c in config["couplings"]:
+            for tp in config["theta_prunes"]:
+                t = np.clip(coupled_theta(tg, np.pi * tp, c), 0.0, np.pi)
+                curve = supervised_learning_curve(alpha, snr=snr, theta_gen=tg, theta_prune=np.pi * tp, theta=t,
+                                                  ridge=ridge, data=data)
+                out[f"{data}:{c}:{tp:g}"] = np.atleast_1d(curve.accuracy).tolist()
+    return out
+
+
 def unit_path(runs_dir: str | Path, data: str, coupling: str, theta_prune: float, seed: int) -> Path:
     """Results file of one unit: ``<runs_dir>/<data>_<coupling>_prune<degrees>deg_seed<seed>.json``."""
     return Path(runs_dir) / f"{data}_{coupling}_prune{theta_prune * 180:g}deg_seed{seed}.json"
@@ -215,7 +235,9 @@ def run(profile: str = "quick", runs_dir: str | Path | None = None, base_seed: i
             for (data, c, tp), cs in curves.items()}
     return {"profile": profile, "config": config, "theta_gen_over_pi": grid.tolist(),
             "mean_accuracy": mean_of("accuracy"), "mean_generator_error": mean_of("generator_error"),
-            "mean_kept_fraction": kept, "breakdown": rows}
+            "sd_accuracy": {f"{data}:{c}:{tp:g}": np.std([cv["accuracy"] for cv in cs], axis=0, ddof=1).tolist()
+                            if len(cs) > 1 else None for (data, c, tp), cs in curves.items()},
+            "mean_kept_fraction": kept, "theory_accuracy": theory_accuracy(config, grid), "breakdown": rows}
 
 
 def plot(result: dict, path: Path) -> Path:
@@ -239,12 +261,16 @@ def plot(result: dict, path: Path) -> Path:
             rows = [row for row in result["breakdown"] if row["data"] == data and row["coupling"] == coupling]
             for i, row in enumerate(rows):
                 tp = row["theta_prune"]
-                ax.plot(x, 100 * np.asarray(result["mean_accuracy"][f"{data}:{coupling}:{tp:g}"]), "o-", ms=2,
+                key = f"{data}:{coupling}:{tp:g}"
+                ax.plot(x, 100 * np.asarray(result["mean_accuracy"][key]), "o", ms=2,
                         color=f"C{i}", label=f"theta_prune = {tp:.3g} pi")
+                if "theory_accuracy" in result:  # results written before issue 16 have no theory curve
+                    ax.plot(x, 100 * np.asarray(result["theory_accuracy"][key]), "-", lw=1, color=f"C{i}")
                 if row["predicted"] is not None:
                     ax.axvline(row["predicted"], color=f"C{i}", ls="--", lw=1)
             extra = "" if data == "isotropic" else f", ||mu||={cfg['mu_norm']}"
-            ax.set_title(f"{data}, {coupling} coupling\nN={cfg['n']}, d={cfg['d']}{extra}; dashed: theory",
+            ax.set_title(f"{data}, {coupling} coupling\nN={cfg['n']}, d={cfg['d']}{extra}; lines: learning curve; "
+                         "dashed: predicted breakdown",
                          fontsize=9)
             if r == len(DATA) - 1:
                 ax.set_xlabel("theta_gen / pi")

@@ -201,6 +201,47 @@ def relative_error_curves(cfg: Fig3Config, n0: int, seed: int, base_seed: int = 
     }
 
 
+def theory_plateau(config: dict, n0: int, seed: int, base_seed: int = 0) -> dict:
+    """Relative error that the high-dimensional learning curve (issue 16) predicts at the largest n'
+    for the oracle selector (theta = 0) and for clean data, and the oracle's plateau (n' = 1e9), with the OLS and the ridge-logistic
+    downstream fit, given this unit's generator.
+
+    The generator is recomputed from the unit's seed stream exactly as in
+    :func:`relative_error_curves` (its OLS fit comes first in the stream); its angle to w_* and its
+    norm fix the sigmoid label channel. The downstream fits use n' kept rows and no pruned ones, so
+    in eq. (1)'s normalisation N = n' / kept fraction rows and ridge lam * kept fraction; OLS is the
+    square loss at a vanishing ridge (1e-9).
+    """
+    from beyond_collapse.numerics.learning_curves import rlhf_learning_curve, supervised_learning_curve
+
+    d, tau = config["d"], config["tau"]
+    mu, noise = np.zeros(d), 1.0 / np.sqrt(d)
+    mu[0] = tau
+    X0, y0 = sample_gaussian_mixture(n0, mu=mu, noise_std=noise, rng=unit_rng(base_seed, 3, n0, seed))
+    w_gen = ols(X0, 2.0 * y0 - 1.0)
+    norm = float(np.linalg.norm(w_gen))
+    theta_gen = float(np.arccos(np.clip(w_gen[0] / norm, -1.0, 1.0)))
+    snr, n_prime = tau / noise, config["n_prime"][-1]
+    acc_bayes = float(bayes_accuracy(mu_norm=tau, noise_std=noise))
+    oracle = dict(snr=snr, theta_gen=theta_gen, theta_prune=0.0, theta=theta_gen, generator="sigmoid",
+                  gen_scale=norm * noise)
+    kept = float(supervised_learning_curve(1.0, ridge=1.0, **oracle).kept_fraction)
+    out = {"theta_gen": theta_gen, "gen_scale": norm * noise, "kept_fraction": kept}
+    fits = {"ols": ("square", 1e-9)}
+    if config.get("logistic_lam") is not None:
+        fits["logistic"] = ("logistic", config["logistic_lam"])
+    for est, (loss, lam) in fits.items():
+        # ridge on b = w / noise: lam / noise^2, times the kept fraction for eq. (1)'s normalisation
+        # at the largest n', and at n' = 1e9 (the plateau: the population limit of the kept distribution)
+        o = supervised_learning_curve(np.array([n_prime, 1e9]) / (d * kept), ridge=lam * kept / noise**2, loss=loss,
+                                      **oracle)
+        c = rlhf_learning_curve(n_prime / d, p=0.0, phi=1.0, psi=1.0, snr=snr, ridge=lam / noise**2, loss=loss)
+        out[est] = {"oracle": 1.0 - float(o.accuracy_true[0]) / acc_bayes,
+                    "oracle_limit": 1.0 - float(o.accuracy_true[1]) / acc_bayes,
+                    "clean": 1.0 - float(c.accuracy_true) / acc_bayes}
+    return out
+
+
 def run(profile: str = "quick", runs_dir: str | Path | None = None, base_seed: int = 0, progress: bool = True) -> dict:
     """Run (or resume) Fig. 3 on ``profile``, with its resumable units in ``runs_dir`` (default
     ``runs_folder("runs", profile, "fig3")``); returns per-seed curves and their mean and spread."""
@@ -228,7 +269,19 @@ def run(profile: str = "quick", runs_dir: str | Path | None = None, base_seed: i
                 with np.errstate(all="ignore"):
                     summary[est][n0][m] = {"mean": np.nanmean(arr, axis=0).tolist(),
                                            "min": np.nanmin(arr, axis=0).tolist(), "max": np.nanmax(arr, axis=0).tolist()}
-    return {"profile": profile, "config": config, "n_prime": list(cfg.n_prime), "summary": summary, "runs": per}
+    return {"profile": profile, "config": config, "n_prime": list(cfg.n_prime), "summary": summary,
+            "theory_plateau": theory_plateaus(config, base_seed), "runs": per}
+
+
+def theory_plateaus(config: dict, base_seed: int = 0) -> dict:
+    """:func:`theory_plateau` averaged over the seeds, per N0 and downstream estimator."""
+    out = {}
+    for n0 in config["n0_values"]:
+        per_seed = [theory_plateau(config, n0, s, base_seed) for s in range(config["seeds"])]
+        out[n0] = {est: {m: float(np.mean([r[est][m] for r in per_seed])) for m in ("oracle", "oracle_limit", "clean")}
+                   for est in per_seed[0] if est in ("ols", "logistic")}
+        out[n0]["kept_fraction"] = float(np.mean([r["kept_fraction"] for r in per_seed]))
+    return out
 
 
 def plot(result: dict, path: Path) -> Path:
@@ -256,6 +309,12 @@ def plot(result: dict, path: Path) -> Path:
                 ax.plot(x, s[m]["mean"], "o-", ms=3, color=color, label=label)
                 ax.fill_between(x, s[m]["min"], s[m]["max"], color=color, alpha=0.15, lw=0)
             ax.axhline(s["generator"], color="gray", ls=":", lw=1, label="generator")
+            plateau = result.get("theory_plateau", {})  # absent in results written before issue 16
+            plateau = plateau.get(n0, plateau.get(str(n0)))
+            if plateau is not None:
+                ax.axhline(plateau[est]["oracle"], color="C2", ls="--", lw=1, label="oracle at max n' (theory)")
+                ax.axhline(plateau[est]["oracle_limit"], color="C2", ls=":", lw=1, label="oracle plateau, n' -> inf (theory)")
+                ax.axhline(plateau[est]["clean"], color="k", ls="--", lw=1, label="clean at max n' (theory)")
             ax.set(xscale="log", yscale="log", xlabel="number of selected synthesized data n'",
                    ylabel="relative error", title=f"{est} downstream: N0={n0}, d={cfg['d']}, tau={cfg['tau']}")
         axes[0].legend(fontsize=6)

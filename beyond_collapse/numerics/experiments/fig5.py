@@ -102,6 +102,20 @@ def finite_n_prediction(cfg: Fig5Config, ratio: float, iterations: int = 17) -> 
     return out
 
 
+def theory_accuracy(config: dict, p) -> dict[float, list[float]]:
+    """The high-dimensional learning curve (issue 16, ``numerics.learning_curves``) of each psi/phi
+    along ``p``: the accuracy eq. (1) reaches at this N, d in the proportional limit."""
+    from beyond_collapse.numerics.learning_curves import proportional_parameters, rlhf_learning_curve
+
+    alpha, snr, ridge = proportional_parameters(config["n"], config["d"], config["mu_norm"], config["lam"])
+    out = {}
+    for ratio in config["ratios"]:
+        phi, psi = keep_rates(ratio)
+        curve = rlhf_learning_curve(alpha, p=np.asarray(p), phi=phi, psi=psi, snr=snr, ridge=ridge)
+        out[ratio] = np.atleast_1d(curve.accuracy).tolist()
+    return out
+
+
 def run(profile: str = "quick", runs_dir: str | Path | None = None, base_seed: int = 0, progress: bool = True) -> dict:
     """Run (or resume) Fig. 5 on ``profile``, with its resumable units in ``runs_dir`` (default
     ``runs_folder("runs", profile, "fig5")``); returns curves and the breakdown table."""
@@ -133,6 +147,7 @@ def run(profile: str = "quick", runs_dir: str | Path | None = None, base_seed: i
         })
     mean_acc = {r: np.mean([c["accuracy"] for c in curves[r]], axis=0).tolist() for r in cfg.ratios}
     return {"profile": profile, "config": config, "p": grid.tolist(), "mean_accuracy": mean_acc,
+            "theory_accuracy": theory_accuracy(config, grid),
             "curves": {r: curves[r] for r in cfg.ratios}, "breakdown": rows}
 
 
@@ -146,10 +161,12 @@ def plot(result: dict, path: Path) -> Path:
     rows = {row["ratio"]: row for row in result["breakdown"]}
     for i, ratio in enumerate(cfg["left_ratios"]):
         color = f"C{i}"
-        left.plot(p, 100 * np.asarray(result["mean_accuracy"][ratio]), "o-", ms=3, color=color, label=f"psi/phi={ratio:g}")
+        left.plot(p, 100 * np.asarray(result["mean_accuracy"][ratio]), "o", ms=3, color=color, label=f"psi/phi={ratio:g}")
+        if "theory_accuracy" in result:  # results written before issue 16 have no theory curve
+            left.plot(p, 100 * np.asarray(result["theory_accuracy"][ratio]), "-", lw=1, color=color)
         left.axvline(rows[ratio]["p_star"], color=color, ls="--", lw=1)
     left.set(xlabel="generator error rate p", ylabel="accuracy vs Bayes (%)",
-             title=f"N={cfg['n']}, d={cfg['d']}, ||mu||={cfg['mu_norm']} (dashed: p*)")
+             title=f"N={cfg['n']}, d={cfg['d']}, ||mu||={cfg['mu_norm']}\n(dots: simulation; lines: learning curve; dashed: p*)")
     left.legend(fontsize=7)
     ratios = np.array([row["ratio"] for row in result["breakdown"]])
     pm = np.array([row["p_minus_t"] for row in result["breakdown"]])
