@@ -35,8 +35,8 @@ from beyond_collapse.theory.generations import MODES, mixture_error_rate, mixtur
 
 VERIFIERS = ("none", "rlhf", "supervised")
 
-__all__ = ["VERIFIERS", "GenerationsConfig", "StateRates", "margin_pmf", "predicted_bayes_probability",
-           "simulate_generations", "state_rates"]
+__all__ = ["VERIFIERS", "GenerationsConfig", "StateRates", "learning_curve_trajectory", "margin_pmf",
+           "predicted_bayes_probability", "simulate_generations", "state_rates"]
 
 
 def _check_int(name: str, value, minimum: int) -> int:
@@ -277,3 +277,40 @@ def predicted_bayes_probability(cfg: GenerationsConfig, rates: StateRates | None
         law = np.clip(fftconvolve(bayes_part, step["bayes"]) + fftconvolve(flip_part, step["flipped"]), 0.0, None)
         offset += -m - k0
     return pi
+
+
+def learning_curve_trajectory(cfg: GenerationsConfig, loss: str = "logistic") -> dict:
+    """Accuracy and angle to mu per generation t = 0..T from the high-dimensional learning curve
+    (issue 16, :func:`beyond_collapse.numerics.learning_curves.linear_generator_step`), replace mode.
+
+    Each step maps the generator's angles (to mu and, for the supervised verifier, to the pruner) to
+    the retrained model's, in the proportional limit at this N and d: the accuracy level within a
+    state, which the two-state prediction lacks. It is deterministic, so near p* (where the sign of
+    the kept-count difference is random at finite N) the simulated mean over seeds mixes both
+    states and :func:`predicted_bayes_probability` is the better guide. Accumulate mode trains on
+    data of several generators at once, outside this channel; it raises ``ValueError``.
+    """
+    from beyond_collapse.numerics.bayes import accuracy_vs_bayes
+    from beyond_collapse.numerics.learning_curves import linear_generator_step, proportional_parameters
+
+    if not isinstance(cfg, GenerationsConfig):
+        raise ValueError(f"cfg must be a GenerationsConfig, got {type(cfg).__name__}")
+    if cfg.mode != "replace":
+        raise ValueError(f"learning_curve_trajectory covers mode 'replace' only, got {cfg.mode!r}")
+    alpha, snr, ridge = proportional_parameters(cfg.n, cfg.d, cfg.mu_norm, cfg.lam)
+    theta_gen, theta = cfg.theta_gen0, cfg.pruner_angle
+    accuracy = [float(accuracy_vs_bayes(np.array([np.cos(theta_gen), np.sin(theta_gen)]), mu=np.array([snr, 0.0]),
+                                        noise_std=1.0))]
+    angle = [theta_gen]
+    for _ in range(cfg.generations):
+        step = linear_generator_step(alpha, snr=snr, ridge=ridge, theta_gen=theta_gen, verifier=cfg.verifier,
+                                     phi=cfg.phi, psi=cfg.psi, theta_prune=cfg.theta_prune, theta=theta,
+                                     real_fraction=cfg.real_fraction, loss=loss)
+        theta_gen = float(np.arccos(np.clip(step["cos_mu"], -1.0, 1.0)))
+        if cfg.verifier == "supervised":  # keep the triple realisable under rounding
+            tp = cfg.theta_prune
+            theta = float(np.clip(np.arccos(np.clip(step["cos_prune"], -1.0, 1.0)), abs(theta_gen - tp),
+                                  min(theta_gen + tp, 2 * np.pi - theta_gen - tp)))
+        accuracy.append(step["accuracy"])
+        angle.append(theta_gen)
+    return {"accuracy": accuracy, "angle": angle}

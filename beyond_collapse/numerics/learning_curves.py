@@ -286,7 +286,11 @@ def _rlhf_channel(p: float, phi: np.ndarray, psi: np.ndarray, snr: float) -> _Ch
 
 
 def _supervised_channel(snr: float, theta_gen: float, theta_prune: float, theta: float, data: str,
-                        generator: str, gen_scale: float) -> _Channel:
+                        generator: str, gen_scale: float, keep: str = "eq5", phi: float = 1.0, psi: float = 1.0,
+                        real_fraction: float = 0.0) -> _Channel:
+    """Nodes of a linear generator's labels. ``keep``: ``"eq5"`` (the pruner of eq. (5)), ``"rlhf"``
+    (probability phi if y' is the true class, psi if not) or ``"all"``; a fraction ``real_fraction``
+    of the rows carries the true class and is always kept (real data)."""
     cg, sg = np.cos(theta_gen), np.sin(theta_gen)
     cp, c = np.cos(theta_prune), np.cos(theta)
     # Directions in the basis (m, u1, u2) of samplers.angle_directions: w_gen = (cg, sg, 0),
@@ -317,6 +321,11 @@ def _supervised_channel(snr: float, theta_gen: float, theta_prune: float, theta:
             else:  # P(y' = y | x) = sigmoid(y gen_scale (x . w_gen)), smooth in v: one segment
                 v, wv = _segment(np.array(-_CUT), np.array(_CUT))
                 v, wv = v.ravel(), wv.ravel() * expit(y * gen_scale * (v.ravel() + s * snr_t * cg))
+            if keep != "eq5":  # keep bits that do not look at x beyond the label
+                rate = 1.0 if keep == "all" else (phi if y == s else psi)
+                parts.append((np.full(v.size, s), np.full(v.size, y), v, np.zeros_like(v),
+                              (1.0 - real_fraction) * cls_w * rate * wv))
+                continue
             # keep iff y (c v + sc w + s snr cp) > 0
             if sc > 1e-12:
                 t_w = (-s * snr_t * cp - c * v) / sc
@@ -327,7 +336,17 @@ def _supervised_channel(snr: float, theta_gen: float, theta_prune: float, theta:
             else:
                 keep = y * (c * v + s * snr_t * cp) > 0
                 vv, w, weight = v, np.zeros_like(v), wv * keep
-            parts.append((np.full(w.size, s), np.full(w.size, y), vv.ravel(), w.ravel(), cls_w * weight.ravel()))
+            parts.append((np.full(w.size, s), np.full(w.size, y), vv.ravel(), w.ravel(),
+                          (1.0 - real_fraction) * cls_w * weight.ravel()))
+        if real_fraction > 0:  # real rows: true label, x unconstrained
+            v, wv = (a.ravel() for a in _segment(np.array(-_CUT), np.array(_CUT)))
+            if sc > 1e-12:
+                w, ww = _segment(np.full_like(v, -_CUT), np.full_like(v, _CUT))
+                vv, weight = np.broadcast_to(v[:, None], w.shape), wv[:, None] * ww
+            else:
+                vv, w, weight = v, np.zeros_like(v), wv
+            parts.append((np.full(w.size, s), np.full(w.size, s), vv.ravel(), w.ravel(),
+                          real_fraction * cls_w * weight.ravel()))
     s, y, v, w, wt = (np.concatenate(x) for x in zip(*parts))
     good = wt > 0
     return _Channel(s[good], y[good], v[good], w[good], wt[good], e1, snr_t, data)
@@ -415,7 +434,7 @@ def _solve(ch: _Channel, loss: str, alpha: float, ridge: float) -> tuple[float, 
     return float(np.exp(sol_x[0])), float(np.exp(sol_x[1])), sol_x[2:].copy()
 
 
-def _point(ch: _Channel, loss: str, alpha: float, ridge: float, snr: float) -> tuple:
+def _point(ch: _Channel, loss: str, alpha: float, ridge: float, snr: float) -> tuple[tuple, np.ndarray]:
     Q, V, beta = _solve(ch, loss, alpha, ridge)
     b1 = float(ch.e1 @ beta)
     norm = float(np.sqrt(beta @ beta + Q))
@@ -427,7 +446,7 @@ def _point(ch: _Channel, loss: str, alpha: float, ridge: float, snr: float) -> t
     else:  # centred data: two half-spaces under an isotropic Gaussian
         acc = acc_true = 1.0 - np.arccos(np.clip(cos, -1.0, 1.0)) / np.pi
     row = (acc, acc_true, cos, Q, V, float(beta @ beta), float(ch.weight.sum()))
-    return row
+    return row, beta
 
 
 def _curve(make_channel, loss: str, alpha, ridge, snr, params: dict) -> LearningCurve:
@@ -445,7 +464,7 @@ def _curve(make_channel, loss: str, alpha, ridge, snr, params: dict) -> Learning
         if ch.weight.sum() < 1e-15:  # nothing survives pruning: w = 0, accuracy 1/2 by convention
             rows.append((0.5, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0))
             continue
-        rows.append(_point(ch, loss, float(flat["alpha"][i]), float(flat["ridge"][i]), float(flat["snr"][i])))
+        rows.append(_point(ch, loss, float(flat["alpha"][i]), float(flat["ridge"][i]), float(flat["snr"][i]))[0])
     cols = np.array(rows, dtype=float).T.reshape((7,) + shape) if rows else np.zeros((7,) + shape)
     return LearningCurve(*(scalar_or_array(c) for c in cols))
 
@@ -502,3 +521,43 @@ def supervised_learning_curve(alpha, *, snr, theta_gen, theta_prune, theta, ridg
 
     return _curve(channel, loss, alpha, ridge, snr,
                   {"theta_gen": tg, "theta_prune": tp, "theta": t, "gen_scale": scale})
+
+
+def linear_generator_step(alpha, *, snr, ridge, theta_gen, verifier: str = "none", phi=1.0, psi=1.0,
+                          theta_prune=0.0, theta=None, real_fraction=0.0, loss: str = "logistic") -> dict:
+    """One generation of the loop of :mod:`beyond_collapse.numerics.generations` in the proportional
+    limit: the model eq. (1) fits on ``alpha d`` rows labelled by a linear generator at angle
+    ``theta_gen`` to mu (``y' = sign(x . w_gen)``), filtered by ``verifier`` (``"none"``,
+    ``"rlhf"`` with keep rates phi / psi on correct / wrong labels, ``"supervised"``: eq. (5) with a
+    pruner at ``theta_prune`` to mu and ``theta`` to the generator), a fraction ``real_fraction`` of
+    the rows being real (true label, always kept). Scalars only.
+
+    Returns the new model's ``accuracy`` (against Bayes), ``cos_mu`` (cosine with mu) and, for the
+    supervised verifier, ``cos_prune`` (cosine with the pruner direction: the part of the weights
+    outside S is orthogonal to it), the ``kept_fraction`` and the order parameters ``q_perp``, ``v``.
+    """
+    check_choice("verifier", verifier, ("none", "rlhf", "supervised"))
+    check_choice("loss", loss, LOSSES)
+    alpha = float(check_positive("alpha", alpha))
+    ridge = float(check_positive("ridge", ridge))
+    snr = float(check_positive("snr", snr, allow_zero=True))
+    tg = float(check_in_interval("theta_gen", theta_gen, 0.0, np.pi))
+    r = float(check_probability("real_fraction", real_fraction))
+    if verifier == "supervised":
+        tp = float(check_in_interval("theta_prune", theta_prune, 0.0, np.pi))
+        t = float(check_in_interval("theta", theta, 0.0, np.pi))
+        ch = _supervised_channel(snr, tg, tp, t, "mixture", "sign", 1.0, real_fraction=r)
+    else:
+        ch = _supervised_channel(snr, tg, tg, 0.0, "mixture", "sign", 1.0,
+                                 keep="all" if verifier == "none" else "rlhf",
+                                 phi=float(check_probability("phi", phi)), psi=float(check_probability("psi", psi)),
+                                 real_fraction=r)
+    if ch.weight.sum() < 1e-15:
+        return {"accuracy": 0.5, "cos_mu": 0.0, "cos_prune": 0.0, "kept_fraction": 0.0, "q_perp": 0.0, "v": 0.0}
+    (acc, _, cos, Q, V, _, kept), beta = _point(ch, loss, alpha, ridge, snr)
+    norm = float(np.sqrt(beta @ beta + Q))
+    cos_prune = 0.0
+    if verifier == "supervised":  # w_prune = c w_gen + sc e_w in the basis (w_gen, e_w, e_o)
+        c = np.cos(t)
+        cos_prune = float((beta[0] * c + beta[1] * np.sqrt(max(1.0 - c * c, 0.0))) / norm) if norm > 0 else 0.0
+    return {"accuracy": acc, "cos_mu": cos, "cos_prune": cos_prune, "kept_fraction": kept, "q_perp": Q, "v": V}

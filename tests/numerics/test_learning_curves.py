@@ -232,3 +232,31 @@ def test_fig3_oracle_error_matches_its_simulation():
             measured = sim[key]["oracle"][-1]
             assert th[est]["oracle"] == pytest.approx(measured, rel=0.06), (seed, est)
             assert th[est]["oracle_limit"] <= th[est]["oracle"] * 1.001  # more data cannot hurt the limit
+
+
+@pytest.mark.parametrize("name, real", [("rlhf p*=0.8", 0.0), ("rlhf p*=0.2", 0.0), ("supervised 60deg", 0.3),
+                                        ("none (p*=0.5)", 0.0)])
+def test_generations_trajectory_matches_simulation(name, real):
+    """Issue 17 with issue 16: the learning curve's per-generation accuracy (replace mode) against the
+    simulated loop at N = 2000, d = 100, three generations, six seeds."""
+    from dataclasses import replace
+
+    from beyond_collapse.numerics.experiments._common import unit_rng
+    from beyond_collapse.numerics.experiments.generations import get_profile, settings
+    from beyond_collapse.numerics.generations import learning_curve_trajectory, simulate_generations
+
+    prof = replace(get_profile("cpu"), generations=3)
+    cfg = dict(settings(prof))[f"{name}, replace, real {real:g}"]
+    predicted = np.asarray(learning_curve_trajectory(cfg)["accuracy"])
+    sims = np.array([simulate_generations(cfg, unit_rng(0, 17, s))["accuracy"] for s in range(6)])
+    mean, se = sims.mean(axis=0), sims.std(axis=0, ddof=1) / np.sqrt(len(sims))
+    assert np.all(np.abs(predicted - mean) <= np.maximum(2 * se, 0.01)), (predicted, mean, se)
+
+
+def test_generations_trajectory_refuses_accumulate():
+    from beyond_collapse.numerics.experiments.generations import get_profile, settings
+    from beyond_collapse.numerics.generations import learning_curve_trajectory
+
+    cfg = dict(settings(get_profile("quick")))["none (p*=0.5), accumulate, real 0"]
+    with pytest.raises(ValueError, match="replace"):
+        learning_curve_trajectory(cfg)

@@ -83,7 +83,7 @@ def summarize(cfg, trajectories: list[dict]) -> dict:
     """Per generation: mean, std and standard error of the accuracy over seeds; the fraction of seeds on
     the Bayes side (accuracy > 1/2) with its binomial standard error; predicted P(Bayes side) at finite
     N and the limit map's accuracy."""
-    from beyond_collapse.numerics.generations import predicted_bayes_probability, state_rates
+    from beyond_collapse.numerics.generations import learning_curve_trajectory, predicted_bayes_probability, state_rates
     from beyond_collapse.theory.generations import limit_trajectory, margin_rate
 
     acc = np.array([tr["accuracy"] for tr in trajectories])  # (seeds, T + 1)
@@ -102,6 +102,8 @@ def summarize(cfg, trajectories: list[dict]) -> dict:
         "bayes_side_fraction": side,
         "bayes_side_sem": np.sqrt(side * (1 - side) / k),
         "predicted_bayes_side": predicted_bayes_probability(cfg, rates),
+        # accuracy level per generation from the learning curve (issue 16); replace mode only
+        "learning_curve_accuracy": learning_curve_trajectory(cfg)["accuracy"] if cfg.mode == "replace" else None,
         "limit_accuracy": limit.accuracy,
         "limit_bayes_fixed": limit.bayes_fixed,
         "limit_flipped_fixed": limit.flipped_fixed,
@@ -132,8 +134,9 @@ def run(profile: str = "quick", runs_dir: str | Path | None = None, base_seed: i
 
 
 def plot(result: dict, path: Path) -> Path:
-    """Accuracy against generation, one panel per verifier: simulated mean ± standard error (solid) and
-    the predicted P(Bayes side) at finite N (dashed), per mode and real fraction."""
+    """Accuracy against generation, one panel per verifier: simulated mean ± standard error (solid),
+    the predicted P(Bayes side) at finite N (dashed) and, in replace mode, the learning curve's
+    accuracy (dotted), per mode and real fraction."""
     from beyond_collapse.numerics.experiments._common import new_figure, save_figure
 
     fig, axes = new_figure(len(VERIFIERS), width=3.6, height=3.2)
@@ -147,7 +150,9 @@ def plot(result: dict, path: Path) -> Path:
         t = np.arange(mean.size)
         ax.errorbar(t, mean, yerr=sem, color=color, lw=1, ms=2, fmt="o-", label=f"{mode}, {real}")
         ax.plot(t[1:], s["predicted_bayes_side"], "--", color=color, lw=1)
+        if s.get("learning_curve_accuracy") is not None:
+            ax.plot(t, s["learning_curve_accuracy"], ":", color=color, lw=1.5)
         ax.set(title=name, xlabel="generation", ylim=(-0.03, 1.03))
-    axes[0].set_ylabel("accuracy vs Bayes (solid) / P(Bayes side) (dashed)")
+    axes[0].set_ylabel("accuracy vs Bayes: simulated (solid), learning curve (dotted);\nP(Bayes side) (dashed)")
     axes[0].legend(fontsize=6)
     return save_figure(fig, path)
