@@ -260,3 +260,19 @@ def test_generations_trajectory_refuses_accumulate():
     cfg = dict(settings(get_profile("quick")))["none (p*=0.5), accumulate, real 0"]
     with pytest.raises(ValueError, match="replace"):
         learning_curve_trajectory(cfg)
+
+
+@pytest.mark.parametrize("alpha, ridge", [(0.5, 0.3), (2.0, 0.01), (8.0, 1.5)])
+def test_random_labels_square_loss_closed_form(alpha, ridge):
+    """p = 1/2: labels independent of x. With the square loss the saddle point has a closed form, the
+    equations of Gerace et al. 2022 (public code IdePHICS/RandomLabelsUniversality,
+    Theory/gaussian_mixture.py, Sigma = I, m = 0) with their lambda = alpha * ridge:
+    V = 1 / (lambda + alpha / (1 + V)) and Q = alpha (1 + Q) V^2 / (1 + V)^2."""
+    curve = lc.rlhf_learning_curve(alpha, p=0.5, phi=1.0, psi=1.0, snr=1.3, ridge=ridge, loss="square")
+    a, r = alpha, ridge
+    V = (-(a * r + a - 1) + np.sqrt((a * r + a - 1) ** 2 + 4 * a * r)) / (2 * a * r)
+    Q = a * V**2 / ((1 + V) ** 2 - a * V**2)
+    assert curve.v == pytest.approx(V, rel=1e-7)
+    assert curve.q_perp == pytest.approx(Q, rel=1e-6)
+    assert curve.b_norm2 == pytest.approx(0.0, abs=1e-12)
+    assert curve.accuracy == pytest.approx(0.5, abs=1e-9)
