@@ -7,7 +7,9 @@ Importing this package never imports torch.
 
 __version__ = "0.1.0"
 
-from beyond_collapse.theory import *  # noqa: E402,F401,F403  (the public API, see theory.__all__)
-from beyond_collapse.theory import __all__ as _theory_all  # noqa: E402
+from beyond_collapse._lazy import lazy_exports  # noqa: E402
+from beyond_collapse.theory import _EXPORTS as _THEORY  # noqa: E402  (the public API: theory's names)
 
-__all__ = ["__version__", *_theory_all]
+__all__ = ["__version__", *_THEORY]
+# imported on first use, so that ``import beyond_collapse`` (and the command line) stays fast
+__getattr__, __dir__ = lazy_exports(__name__, _THEORY)

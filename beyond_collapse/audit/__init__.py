@@ -45,10 +45,20 @@ posterior, verdict: ``audit``), ``results`` (the result types and their text for
 diagram, rank correlations of scores), ``commands`` (the ``audit*`` command-line commands).
 """
 
-from beyond_collapse.audit.calibration import audit_calibration, supervised_audit_calibration, supervised_truth
-from beyond_collapse.audit.estimate import audit
-from beyond_collapse.audit.reading import parse_binary, read_audit_table
-from beyond_collapse.audit.results import AuditResult, Posterior, RateEstimate, SymmetryTest
+from beyond_collapse._lazy import lazy_exports
 
-__all__ = ["AuditResult", "Posterior", "RateEstimate", "SymmetryTest", "audit", "audit_calibration",
-           "parse_binary", "read_audit_table", "supervised_audit_calibration", "supervised_truth"]
+_EXPORTS = {
+    "audit_calibration": "beyond_collapse.audit.calibration",
+    "supervised_audit_calibration": "beyond_collapse.audit.calibration",
+    "supervised_truth": "beyond_collapse.audit.calibration",
+    "audit": "beyond_collapse.audit.estimate",
+    "parse_binary": "beyond_collapse.audit.reading",
+    "read_audit_table": "beyond_collapse.audit.reading",
+    "AuditResult": "beyond_collapse.audit.results",
+    "Posterior": "beyond_collapse.audit.results",
+    "RateEstimate": "beyond_collapse.audit.results",
+    "SymmetryTest": "beyond_collapse.audit.results",
+}
+
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

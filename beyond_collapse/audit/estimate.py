@@ -8,7 +8,6 @@ import os
 from collections.abc import Mapping
 
 import numpy as np
-from scipy import special, stats
 
 from beyond_collapse._validation import check_choice, check_in_interval, check_memory, check_positive
 from beyond_collapse.audit.reading import load_columns, parse_binary
@@ -28,6 +27,8 @@ def _rate(name, meaning, k, n, confidence) -> RateEstimate:
 
 def _tabulate(vals: dict[str, np.ndarray], mode: str, conf: float, s_alpha: float):
     """Counts, rate estimates (Clopper-Pearson) and the Fisher symmetry tests of one audit sample."""
+    from scipy import stats  # here, not at import: the command line starts without scipy.stats
+
     q = vals["kept"].astype(bool)
     if mode == "correctness":
         wrong = vals["correct"] == 0
@@ -101,6 +102,8 @@ def _kept_check(rates: dict, condition: str, a0: float, b0: float) -> float:
     Beta posteriors of the kept error rates evaluated at 1/2 (regularized incomplete beta): exact, no
     sampling. The two classes use disjoint rows, so their posteriors are independent and multiply.
     """
+    from scipy import special
+
     keys = ("p_kept",) if condition == "pooled" else ("p_kept0", "p_kept1")
     prob = 1.0
     for k in keys:
@@ -212,6 +215,8 @@ def audit(
         verdict, rows_needed = "collapses", None
     else:
         verdict = "undecided"
+        from scipy import stats
+
         z = float(stats.norm.ppf(level))
         mean, sd = posterior.margin_mean, posterior.margin_sd
         rows_needed = math.inf if mean == 0 else float(math.ceil(n * (z * sd / abs(mean)) ** 2))

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import special
 
 from beyond_collapse._validation import check_in_interval, check_positive, scalar_or_array
 
@@ -73,6 +72,8 @@ def clopper_pearson(k: ArrayLike, n: ArrayLike, confidence: float = 0.95):
     Parameters are counts ``k`` (successes) and ``n`` (trials), scalars or arrays that broadcast;
     n = 0 gives [0, 1]. Returns ``(low, high)`` (floats for scalar input).
     """
+    from scipy import special  # here, not at import: the command line starts without scipy
+
     k_arr, n_arr = _counts(k, n)
     alpha = _alpha(confidence)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -92,6 +93,8 @@ def wilson(k: ArrayLike, n: ArrayLike, confidence: float = 0.95):
     Broadcasts; n = 0 gives [0, 1]. Returns ``(low, high)``.
     """
     k_arr, n_arr = _counts(k, n)
+    from scipy import special
+
     z = float(special.ndtri(1 - _alpha(confidence) / 2))
     with np.errstate(invalid="ignore", divide="ignore"):
         denom = n_arr + z * z

@@ -106,9 +106,9 @@ MUTATIONS: tuple[Mutation, ...] = (
              "Remark D.2 inverse: psi divided by 1 - p"),
     # --- theory/supervised.py: Sec. 3.4 and App. D.6 ---
     Mutation("iso-p-half", "theory/supervised.py", "p = tg / math.pi", "p = tg / (2 * math.pi)", "p = theta_gen/(2 pi)"),
-    Mutation("iso-phi-denominator", "theory/supervised.py", "phi = (2 * math.pi - tg - tp - t) / (2 * (math.pi - tg))",
-             "phi = (2 * math.pi - tg - tp - t) / (2 * math.pi - tg)", "isotropic phi: missing factor 2"),
-    Mutation("iso-psi-sign", "theory/supervised.py", "psi = (tg + tp - t) / (2 * tg)", "psi = (tg - tp + t) / (2 * tg)",
+    Mutation("iso-phi-denominator", "theory/supervised.py", "phi = _snap(2 * math.pi - tg - tp - t) / (2 * (math.pi - tg))",
+             "phi = _snap(2 * math.pi - tg - tp - t) / (2 * math.pi - tg)", "isotropic phi: missing factor 2"),
+    Mutation("iso-psi-sign", "theory/supervised.py", "psi = _snap(tg + tp - t) / (2 * tg)", "psi = _snap(tg - tp + t) / (2 * tg)",
              "isotropic psi: signs of theta_prune and theta"),
     Mutation("mix-printed-variance", "theory/supervised.py",
              "mu_norm, d, theta_gen, theta_prune, theta, lambda mu, d: np.sqrt(d / (1 - mu**2)))",

@@ -6,63 +6,39 @@
 - :mod:`beyond_collapse.theory.supervised` -- keep rates of supervised pruning (eq. (5)) in the
   isotropic setting of Sec. 3.4 and the Gaussian mixture of App. D.6.
 - :mod:`beyond_collapse.theory.special` -- normal and bivariate normal CDFs, accurate in the tails.
+
+The public names are imported from their module on first use (``beyond_collapse._lazy``).
 """
 
-from beyond_collapse.theory.rlhf import (
-    breakdown_bounds,
-    breakdown_point,
-    kept_probabilities,
-    limit_accuracy,
-    per_class_breakdown_points,
-    per_class_condition,
-    pooled_breakdown_point,
-    pooled_condition,
-    rlhf_from_kept,
-)
-from beyond_collapse.theory.generations import (
-    LimitTrajectory,
-    critical_angle,
-    effective_breakdown_point,
-    limit_fixed_points,
-    limit_step,
-    limit_trajectory,
-    margin_rate,
-    mixture_error_rate,
-    mixture_snr,
-)
-from beyond_collapse.theory.special import bivariate_normal_cdf, normal_cdf
-from beyond_collapse.theory.supervised import (
-    PruningRates,
-    check_angle_triple,
-    gaussian_mixture_rates,
-    isotropic_rates,
-    printed_gaussian_mixture_rates,
-)
+from beyond_collapse._lazy import lazy_exports
 
-__all__ = [
-    "LimitTrajectory",
-    "critical_angle",
-    "effective_breakdown_point",
-    "limit_fixed_points",
-    "limit_step",
-    "limit_trajectory",
-    "margin_rate",
-    "mixture_error_rate",
-    "mixture_snr",
-    "PruningRates",
-    "bivariate_normal_cdf",
-    "breakdown_bounds",
-    "breakdown_point",
-    "check_angle_triple",
-    "gaussian_mixture_rates",
-    "isotropic_rates",
-    "kept_probabilities",
-    "limit_accuracy",
-    "normal_cdf",
-    "per_class_breakdown_points",
-    "per_class_condition",
-    "pooled_breakdown_point",
-    "pooled_condition",
-    "printed_gaussian_mixture_rates",
-    "rlhf_from_kept",
-]
+_EXPORTS = {
+    "breakdown_bounds": "beyond_collapse.theory.rlhf",
+    "breakdown_point": "beyond_collapse.theory.rlhf",
+    "kept_probabilities": "beyond_collapse.theory.rlhf",
+    "limit_accuracy": "beyond_collapse.theory.rlhf",
+    "per_class_breakdown_points": "beyond_collapse.theory.rlhf",
+    "per_class_condition": "beyond_collapse.theory.rlhf",
+    "pooled_breakdown_point": "beyond_collapse.theory.rlhf",
+    "pooled_condition": "beyond_collapse.theory.rlhf",
+    "rlhf_from_kept": "beyond_collapse.theory.rlhf",
+    "LimitTrajectory": "beyond_collapse.theory.generations",
+    "critical_angle": "beyond_collapse.theory.generations",
+    "effective_breakdown_point": "beyond_collapse.theory.generations",
+    "limit_fixed_points": "beyond_collapse.theory.generations",
+    "limit_step": "beyond_collapse.theory.generations",
+    "limit_trajectory": "beyond_collapse.theory.generations",
+    "margin_rate": "beyond_collapse.theory.generations",
+    "mixture_error_rate": "beyond_collapse.theory.generations",
+    "mixture_snr": "beyond_collapse.theory.generations",
+    "bivariate_normal_cdf": "beyond_collapse.theory.special",
+    "normal_cdf": "beyond_collapse.theory.special",
+    "PruningRates": "beyond_collapse.theory.supervised",
+    "check_angle_triple": "beyond_collapse.theory.supervised",
+    "gaussian_mixture_rates": "beyond_collapse.theory.supervised",
+    "isotropic_rates": "beyond_collapse.theory.supervised",
+    "printed_gaussian_mixture_rates": "beyond_collapse.theory.supervised",
+}
+
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
