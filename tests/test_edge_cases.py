@@ -43,6 +43,7 @@ def test_success_probability_n0_cases_of_the_issue():
     assert success_probability(1, 0.0, 1.0, 0.1).probability == 1.0
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # and no overflow warning from the binomial kernel
 @pytest.mark.parametrize("n", [1, 2, 3, 10])
 @pytest.mark.parametrize("condition", ["pooled", "per-class"])
 def test_success_probability_tiny_p_is_never_nan(n, condition):

@@ -219,6 +219,8 @@ def _nb_bd0(x, m):
                 break
             s = s_new
         return s
+    if m < x * 1e-300:  # x / m would overflow (p ~ 1e-300): the same value without the overflow flag
+        return x * (math.log(x) - math.log(m)) + m - x
     return x * math.log(x / m) + m - x
 
 
