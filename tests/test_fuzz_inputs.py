@@ -71,6 +71,9 @@ BAD_COMMAND_LINES = [
     # accepted with exit 0 before issue 18
     (["audit-simulate", "--out", "{root}/x.csv", "--rows", "0"], "--rows"),
     (["audit-calibration", "--followup", "-1"], "--followup"),
+    # issue 19: a bad setting is refused before the first audit (no progress bar on stderr)
+    (["audit-calibration", "--d", "2"], "d must be an integer >= 3"),
+    (["audit-calibration", "--theta-gen", "pi/3", "--theta-prune", "pi/12", "--theta", "0.9*pi"], "theta ="),
     (["audit", "{root}/audit.csv", "--seed", H41], "--seed"),
     (["simulate", "fig5", "--seed", H41], "--seed"),
     (["rates", "isotropic", "--theta-gen", "pi/3", "--theta-prune", "2*pi/3", "--theta", "pi"],

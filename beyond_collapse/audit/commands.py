@@ -102,10 +102,12 @@ def _calibration_default(name: str):
 def _angle_args(parser) -> None:
     """The supervised-pruning setting of docs/audit.md (``supervised_audit_calibration``'s defaults:
     p = 0.394, p* = 0.452, margin +0.058)."""
+    from beyond_collapse.theory.commands import _angle
+
     for opt, key, kind, what in (("--d", "d", int, "dimension"), ("--mu-norm", "mu_norm", float, "|mu|"),
-                                 ("--theta-gen", "theta_gen", float, "angle(w_gen, mu), radians"),
-                                 ("--theta-prune", "theta_prune", float, "angle(w_prune, mu), radians"),
-                                 ("--theta", "theta", float, "angle(w_prune, w_gen), radians")):
+                                 ("--theta-gen", "theta_gen", _angle, "angle(w_gen, mu), radians or pi/12-style"),
+                                 ("--theta-prune", "theta_prune", _angle, "angle(w_prune, mu)"),
+                                 ("--theta", "theta", _angle, "angle(w_prune, w_gen)")):
         parser.add_argument(opt, type=kind, default=_calibration_default(key),
                             help=f"{what} (default {_calibration_default(key)})")
 
@@ -142,6 +144,16 @@ def _run_audit(args) -> int:
 
 def _run_calibration(args) -> int:
     out = None if args.out is None else output_file(args.out)
+    import numpy as np
+
+    from beyond_collapse.numerics.samplers import sample_supervised_pruning
+
+    # the setting is checked before the first audit (the truth and a zero-row draw validate what the
+    # loop uses), so a bad one is one line with no progress bar
+    setting = dict(d=args.d, mu_norm=args.mu_norm, theta_gen=args.theta_gen, theta_prune=args.theta_prune,
+                   theta=args.theta)
+    calibration.supervised_truth(**setting)
+    sample_supervised_pruning(0, **setting, rng=np.random.default_rng(0))
     res = calibration.supervised_audit_calibration(
         n_audits=args.audits, n_rows=args.rows, d=args.d, mu_norm=args.mu_norm, theta_gen=args.theta_gen,
         theta_prune=args.theta_prune, theta=args.theta, n_draws=args.draws, followup=args.followup, seed=args.seed, out=out,
