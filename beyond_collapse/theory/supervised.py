@@ -72,10 +72,12 @@ class PruningRates:
     below_breakdown: bool | np.ndarray
 
     @classmethod
-    def from_rates(cls, p, phi, psi) -> "PruningRates":
+    def from_rates(cls, p, phi, psi, margin=None) -> "PruningRates":
+        """``margin``: ``p psi - (1 - p) phi`` where a closed form gives it exactly (the products
+        would decide ``p < p*`` by rounding on the boundary); default: those products."""
         p, phi, psi = (np.clip(np.asarray(x, dtype=float), 0.0, 1.0) for x in (p, phi, psi))
         kept = kept_probabilities(p, phi, phi, psi, psi)
-        below = np.asarray(p * psi < (1 - p) * phi)
+        below = np.asarray(p * psi < (1 - p) * phi) if margin is None else np.asarray(margin) < 0
         return cls(
             p=scalar_or_array(p), phi=scalar_or_array(phi), psi=scalar_or_array(psi),
             p_star=breakdown_point(phi, psi), kept=kept,
@@ -156,7 +158,9 @@ def isotropic_rates(theta_gen, theta_prune, theta) -> PruningRates:
     p = tg / math.pi
     phi = _snap(2 * math.pi - tg - tp - t) / (2 * (math.pi - tg))
     psi = _snap(tg + tp - t) / (2 * tg)
-    return PruningRates.from_rates(p, phi, psi)
+    # p psi - (1 - p) phi = (tg + tp - pi) / pi exactly: p < p* iff tg + tp < pi, decided without
+    # rounding on the boundary tg + tp = pi (where the products differ in the last bit)
+    return PruningRates.from_rates(p, phi, psi, margin=_snap(tg + tp - math.pi))
 
 
 def _snap(gap):

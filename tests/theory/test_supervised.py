@@ -171,3 +171,20 @@ def test_pruning_rates_fields_and_broadcasting():
     # c_gen = -0.9 sqrt(1e4 / 0.19) = -206: Phi(c_gen) underflows and psi is undefined.
     with pytest.raises(ValueError, match="underflows"):
         gaussian_mixture_rates(0.9, 1e4, 0.0, 0.0, 0.0)
+
+
+def test_isotropic_breakdown_boundary_is_exact():
+    """On theta_gen + theta_prune = pi, p = p* exactly (p psi - (1 - p) phi = (tg + tp - pi) / pi), so
+    below_breakdown is False however the products round (before: True in 349 of 995 such triples)."""
+    import math
+
+    import numpy as np
+
+    from beyond_collapse.theory import isotropic_rates
+
+    for k in range(1, 200, 7):
+        tg = math.pi * k / 200
+        tp = math.pi - tg
+        for t in np.linspace(abs(tg - tp) + 1e-9, min(tg + tp, 2 * math.pi - tg - tp) - 1e-9, 5):
+            assert not isotropic_rates(tg, tp, t).below_breakdown
+            assert isotropic_rates(tg - 1e-9, tp, t).below_breakdown
