@@ -315,3 +315,16 @@ def test_eigen_export_reads_the_saved_flags_not_float32_errors(tmp_path):
     results["profile_config"]["taus"] = [0.05]
     doc = eigen_export(results, {"none_x1": load_decisions(tmp_path / "d.npz")})
     assert doc["rows"][0]["counts"] == _counts(2, 0, 1, 0)
+
+
+def test_export_summarization_reads_the_profile_folder_by_default(tmp_path, monkeypatch):
+    """Without --results/--scores the export reads docs/results/summarization/<profile>/ (the
+    committed quick run), the layout ``summarize run`` writes."""
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    assert main(["phase", "export", "summarization", "--profile", "quick", "--out", str(tmp_path)]) == 0
+    doc = json.loads((tmp_path / "summarization_quick.json").read_text())
+    assert doc["source"] == {"results": "docs/results/summarization/quick/results.json",
+                             "scores": "docs/results/summarization/quick/synthetic_scores.jsonl"}
+    assert doc["profile"] == "quick" and doc["n_synthetic"] == 48

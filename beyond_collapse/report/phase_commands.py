@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from beyond_collapse.empirics.eigen.commands import RESULTS_DIR as EIGEN_RESULTS
+from beyond_collapse.empirics.summarization.commands import RESULTS_DIR as SUMMARIZATION_RESULTS
 from beyond_collapse.runs import add_run_args, int_arg, results_path, runs_folder, seed_arg
 
 _OUT = "docs/results/theory_vs_experiment"
@@ -47,8 +48,11 @@ def _export(args) -> int:
         results = args.results or results_path(EIGEN_RESULTS, args.profile, "results.json")
         path = export_eigen(results, runs_folder(args.runs_dir, args.profile, "eigen"), out)
     else:
-        results = args.results or f"docs/results/summarization/results_{args.profile}.json"
-        scores = args.scores or f"docs/results/summarization/synthetic_scores_{args.profile}.jsonl"
+        from beyond_collapse.empirics.summarization.pipeline import output_paths
+
+        files = output_paths(SUMMARIZATION_RESULTS, args.profile)
+        results = args.results or files["results"]
+        scores = args.scores or files["scores"]
         path = export_summarization(results, scores, out, seed=args.seed)
     print(f"wrote {path}")
     return 0
@@ -71,6 +75,6 @@ def register(subparsers) -> None:
     e.add_argument("experiment", choices=("eigen", "summarization"))
     add_run_args(e, out=_OUT, out_help="output folder", profile="cpu", seed_help="bootstrap seed for correlations")
     e.add_argument("--results", default=None, help="results JSON (default: the experiment's docs/results file)")
-    e.add_argument("--scores", default=None, help="summarization only: synthetic_scores_<profile>.jsonl "
-                   "(default: docs/results/summarization/)")
+    e.add_argument("--scores", default=None, help="summarization only: the synthetic scores JSONL "
+                   f"(default: {SUMMARIZATION_RESULTS}/<profile>/synthetic_scores.jsonl)")
     e.set_defaults(func=_export)

@@ -203,8 +203,8 @@ def _selected(scores: list[dict], key: str) -> np.ndarray:
 
 def summarization_export(results: dict, scores: list[dict], *, quantiles=SUMMARIZATION_QUANTILES,
                          source: dict | None = None, seed: int = 0) -> dict:
-    """The committed document for one summarization run: ``results`` is ``results_<profile>.json``,
-    ``scores`` the rows of ``synthetic_scores_<profile>.jsonl`` (see the module docstring)."""
+    """The committed document for one summarization run: ``results`` is its ``results.json``,
+    ``scores`` the rows of its ``synthetic_scores.jsonl`` (see the module docstring)."""
     from beyond_collapse.empirics.summarization.pipeline import paired_difference
 
     rouge = np.array([float(r["rouge1"]) for r in scores])
@@ -254,7 +254,7 @@ def summarization_export(results: dict, scores: list[dict], *, quantiles=SUMMARI
 
 def export_summarization(results_path: str | Path, scores_path: str | Path, out_path: str | Path,
                          *, seed: int = 0) -> Path:
-    """Read ``results_<profile>.json`` and ``synthetic_scores_<profile>.jsonl``; write the counts document."""
+    """Read a run's ``results.json`` and ``synthetic_scores.jsonl``; write the counts document."""
     results_path, scores_path = Path(results_path), Path(scores_path)
     for path in (results_path, scores_path):
         if not path.exists():

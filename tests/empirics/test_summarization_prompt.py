@@ -77,7 +77,8 @@ def test_loss_mask_drives_the_model_loss(tok):
 
     from beyond_collapse.empirics.summarization.modeling import TinyLlamaSpec, tiny_llama
 
-    model = tiny_llama(tok, TinyLlamaSpec(16, 32, 1, 2), max_positions=64, seed=3).eval()
+    spec = TinyLlamaSpec(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2)
+    model = tiny_llama(tok, spec, max_positions=64, seed=3).eval()
     enc = Encoder(tok, block_size=64, max_summary_tokens=6)
     e = enc.encode(Pair(CORPUS[1], "Driver in hospital."))
     batch = PadCollator(tok.pad_token_id)(training_features([e], "summary"))

@@ -31,7 +31,8 @@ ARTICLES = [CORPUS[i % 4] + " " + CORPUS[(i + 1) % 4][: 10 + 3 * i] for i in ran
 @pytest.fixture(scope="module")
 def lm(tmp_path_factory):
     tok = train_tokenizer(CORPUS, 300, tmp_path_factory.mktemp("tok"))
-    model = tiny_llama(tok, TinyLlamaSpec(16, 32, 1, 2), max_positions=64, seed=7).eval()
+    spec = TinyLlamaSpec(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2)
+    model = tiny_llama(tok, spec, max_positions=64, seed=7).eval()
     with torch.no_grad():  # larger random weights: sharper, varied next-token distributions
         for p in model.parameters():
             p.mul_(8.0)

