@@ -187,3 +187,37 @@ def test_collect_only_reports_finished_units_and_computes_nothing(tmp_path):
     assert not part["complete"] and full["complete"]
     for name, res in part["trained"].items():
         assert res["seeds_done"] == 1 and res["seeds"] == full["trained"][name]["seeds"][:1]
+
+
+def test_generations_loop_chains_and_resumes(tmp_path):
+    """Issue 17 part 4: each arm's generation t learns from its own generation t - 1; records resume."""
+    from beyond_collapse.empirics.eigen.generations import run_generations
+    from beyond_collapse.runs import read_json
+
+    micro = _micro_profile()  # a generator trained long enough to write well-formed labels (1 x 1 matrices)
+    prof = replace(micro, generator=replace(micro.generator, steps=300, eval_every=100, lr=5e-3), n_train=60,
+                   table3=(), retrain=replace(micro.retrain, steps=60, eval_every=30, lr=5e-3))
+    run_pipeline(prof, tmp_path / "eigen", progress=False, log=lambda s: None)
+    res = run_generations(prof, tmp_path / "eigen", tmp_path / "gens", generations=2, multiple=1, beam=3,
+                          progress=False, log=lambda s: None)
+    assert [g["generation"] for g in res["label"]] == [1, 2] and len(res["none"]) == 2
+    for arm in ("label", "none"):
+        assert read_json(tmp_path / "gens" / f"gen1_{arm}.json")["config"]["parent"] == "generator.pt"
+        assert read_json(tmp_path / "gens" / f"gen2_{arm}.json")["config"]["parent"] == f"gen1_{arm}.pt"
+        for g in res[arm]:
+            assert g["prompts"] == prof.n_train and 0 < g["data_size"] <= g["prompts"]
+            assert set(g["test"]["accuracy"]) == {"50%", "20%"}
+    assert all(g["data_size"] == g["prompts"] for g in res["none"])  # no selection keeps every greedy label
+    mtimes = {p: p.stat().st_mtime for p in (tmp_path / "gens").glob("*.json")}
+    again = run_generations(prof, tmp_path / "eigen", tmp_path / "gens", generations=2, multiple=1, beam=3,
+                            progress=False, log=lambda s: None)
+    assert again["label"] == res["label"] and again["none"] == res["none"]
+    assert {p: p.stat().st_mtime for p in mtimes} == mtimes  # nothing recomputed
+    # a lost parent checkpoint (fresh clone: records only) is named, with how to recover
+    (tmp_path / "gens" / "gen1_label.pt").unlink()
+    (tmp_path / "gens" / "gen2_label.json").unlink()
+    with pytest.raises(ValueError, match="delete .*gen1_label.json"):
+        run_generations(prof, tmp_path / "eigen", tmp_path / "gens", generations=2, multiple=1, beam=3,
+                        progress=False, log=lambda s: None, arms=("label",))
+    with pytest.raises(ValueError, match="no finished generator"):
+        run_generations(prof, tmp_path / "nothing", tmp_path / "g2", progress=False)

@@ -61,6 +61,18 @@ def _run(args) -> int:
     return 0
 
 
+def _generations(args) -> int:
+    from beyond_collapse.empirics.eigen.generations import run_generations
+    from beyond_collapse.runs import results_path, write_json_atomic
+
+    res = run_generations(args.profile, runs_folder(args.runs_dir, args.profile, "eigen"),
+                          runs_folder(args.runs_dir, args.profile, "eigen_generations"), generations=args.generations,
+                          multiple=args.multiple, seed=args.seed, progress=not args.no_progress)
+    path = write_json_atomic(results_path(args.out, args.profile, "generations.json"), res)
+    print(f"wrote {path}")
+    return 0
+
+
 def _encode(args) -> int:
     from beyond_collapse.empirics.eigen.tokenizer import encode_p1000
 
@@ -89,6 +101,14 @@ def register(subparsers) -> None:
     r.add_argument("--collect-only", action="store_true",
                    help="compute nothing: write the results of the units finished so far (a run still going or stopped)")
     r.set_defaults(func=_run)
+    g = sub.add_parser("generations", help="generation t+1 trained on generation t's synthesized data, with oracle "
+                       "label selection and without selection (issue 17); needs a finished `eigen run` generator")
+    add_run_args(g, out=RESULTS_DIR, out_help="results folder, one subfolder per profile (generations.json)",
+                 seed_help="seed of every data stream (the main run's)")
+    g.add_argument("--generations", type=int, default=3, help="retrained generations (default: 3)")
+    g.add_argument("--multiple", type=int, default=2, help="synthesis prompts per generation, in units of N0 (default: 2)")
+    g.add_argument("--no-progress", action="store_true", help="no progress bars")
+    g.set_defaults(func=_generations)
     e = sub.add_parser("encode", help="P1000 tokens of numbers (App. B)")
     e.add_argument("values", nargs="+", help="real numbers (use -- before negative numbers)")
     e.set_defaults(func=_encode)

@@ -79,6 +79,33 @@ def _learning_curve_table(res: dict) -> str:
             "with the simulated mean within 2 standard errors or 1 point of accuracy.\n\n" + "\n".join(lines))
 
 
+def _eigen_loop(ctx) -> str:
+    """The empirical loop (issue 17 part 4), from a committed ``eigen generations`` run if there is one."""
+    from beyond_collapse.runs import read_json, results_path
+
+    for profile in ("paper", "cpu"):
+        path = results_path("docs/results/eigen", profile, "generations.json")
+        if path.exists():
+            break
+    else:
+        return ("**Empirical loop (eigenvalues).** Not run yet: `beyond-collapse eigen generations --profile cpu` "
+                "(after `eigen run --profile cpu` has its generator) trains three generations with oracle label "
+                "selection and without selection; its results would appear here.")
+    res = read_json(path)
+    taus = list(res["generation_0"]["accuracy"])
+    tau = taus[len(taus) // 2]  # a middle tolerance: the extremes saturate or vanish
+    lines = [f"**Empirical loop (eigenvalues, committed `{profile}` run, {res['multiple']} x N0 prompts per "
+             f"generation, beam {res['beam']}).** Test accuracy within {tau}:", "",
+             "| arm | gen 0 | " + " | ".join(f"gen {t}" for t in range(1, res["generations"] + 1)) + " |",
+             "|---|---|" + "---|" * res["generations"]]
+    g0 = res["generation_0"]["accuracy"][tau]
+    for arm in ("label", "none"):
+        cells = [("n/a" if g["test"] is None else f"{100 * g['test']['accuracy'][tau]:.1f}") for g in res.get(arm, [])]
+        cells += ["not run"] * (res["generations"] - len(cells))
+        lines.append(f"| {arm} | {100 * g0:.1f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def disagreements(res: dict, level: float = 0.01) -> list[tuple[str, int, float, float]]:
     """(setting, generation, simulated Bayes-side fraction, predicted) where an exact two-sided binomial test
     of the seed count against the predicted probability rejects at ``level``."""
@@ -170,6 +197,8 @@ def build(ctx) -> str:
         _table(res),
         "",
         _learning_curve_table(res),
+        "",
+        _eigen_loop(ctx),
         "",
         "Findings (numbers from this run):",
         "",
