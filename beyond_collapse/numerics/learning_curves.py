@@ -334,8 +334,8 @@ def _supervised_channel(snr: float, theta_gen: float, theta_prune: float, theta:
                 vv = np.broadcast_to(v[:, None], w.shape)
                 weight = wv[:, None] * ww
             else:
-                keep = y * (c * v + s * snr_t * cp) > 0
-                vv, w, weight = v, np.zeros_like(v), wv * keep
+                agrees = y * (c * v + s * snr_t * cp) > 0
+                vv, w, weight = v, np.zeros_like(v), wv * agrees
             parts.append((np.full(w.size, s), np.full(w.size, y), vv.ravel(), w.ravel(),
                           (1.0 - real_fraction) * cls_w * weight.ravel()))
         if real_fraction > 0:  # real rows: true label, x unconstrained

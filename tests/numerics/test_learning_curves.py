@@ -276,3 +276,13 @@ def test_random_labels_square_loss_closed_form(alpha, ridge):
     assert curve.q_perp == pytest.approx(Q, rel=1e-6)
     assert curve.b_norm2 == pytest.approx(0.0, abs=1e-12)
     assert curve.accuracy == pytest.approx(0.5, abs=1e-9)
+
+
+def test_pruner_along_the_generator_keeps_everything():
+    """theta = 0 (w_prune = w_gen): eq. (5) keeps every row, so the curve equals no pruning; also a
+    regression test for the one-dimensional keep path reached in a sweep (several points in a row)."""
+    tg = np.array([0.2, 0.3, 0.4]) * np.pi
+    pruned = lc.supervised_learning_curve(3.0, snr=1.2, theta_gen=tg, theta_prune=tg, theta=0.0, ridge=0.5)
+    assert np.allclose(pruned.kept_fraction, 1.0)
+    alone = lc.linear_generator_step(3.0, snr=1.2, ridge=0.5, theta_gen=float(tg[1]), verifier="none")
+    assert pruned.accuracy[1] == pytest.approx(alone["accuracy"], abs=1e-8)
