@@ -62,7 +62,7 @@ def main() -> None:
     t_sim = time.perf_counter() - t0
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     gap = np.abs(th - sim)
-    print(f"| method | seconds for 100 points | |\n|---|---|---|")
+    print("| method | seconds for 100 points | |\n|---|---|---|")
     print(f"| supervised_learning_curve | {t_theory:.2f} | 1x |")
     print(f"| simulation, sklearn lbfgs, d={D}, {SEEDS} seeds | {t_sim:.1f} | {t_sim / t_theory:.0f}x slower |")
     print(f"theory vs simulation: max |gap| {gap.max():.4f}, mean |gap| {gap.mean():.4f}, "

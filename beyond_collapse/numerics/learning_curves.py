@@ -500,8 +500,7 @@ def supervised_learning_curve(alpha, *, snr, theta_gen, theta_prune, theta, ridg
     |w_gen|``). The pruner keeps a row iff ``y' (x . w_prune) > 0``, ``w_prune`` at angle
     ``theta_prune`` to mu and ``theta`` to w_gen (the triple must be realisable, see
     :func:`beyond_collapse.theory.check_angle_triple`). ``data="isotropic"``: ``x ~ N(0, I / d)``,
-    true label ``1[x . mu > 0]`` (``snr`` then only enters through nothing; pass 0). Arguments
-    broadcast.
+    true label ``1[x . mu > 0]`` (``snr`` is then unused; pass 0). Arguments broadcast.
     """
     check_choice("data", data, DATA_MODELS)
     check_choice("generator", generator, GENERATORS)

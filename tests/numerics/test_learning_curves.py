@@ -35,7 +35,7 @@ def _fit(X, y_syn, kept, loss):
     return np.linalg.solve(Xk.T @ Xk / n + LAM * np.eye(X.shape[1]), Xk.T @ yk / n)
 
 
-def _agree(theory, measured):
+def assert_agrees(theory, measured):
     mean, se = np.mean(measured), np.std(measured, ddof=1) / np.sqrt(len(measured))
     assert abs(theory - mean) <= max(2 * se, 0.01), (theory, mean, se)
 
@@ -53,7 +53,7 @@ def test_rlhf_curve_matches_simulation(loss, n, p, phi, psi):
         y_syn = flip_labels(y, p, rng=rng)
         kept = rlhf_prune(y, y_syn, phi=phi, psi=psi, rng=rng)
         accs.append(accuracy_vs_bayes(_fit(X, y_syn, kept, loss), mu=mu))
-    _agree(theory.accuracy, accs)
+    assert_agrees(theory.accuracy, accs)
     assert theory.kept_fraction == pytest.approx((1 - p) * phi + p * psi)
 
 
@@ -74,8 +74,8 @@ def test_supervised_curve_matches_simulation(loss, data, n, angles):
         w = _fit(X, y_syn, kept, loss)
         accs.append(accuracy_vs_bayes(w, mu=mu, noise_std=None if data == "mixture" else 1e12))
         kept_frac.append(kept.mean())
-    _agree(theory.accuracy, accs)
-    _agree(theory.kept_fraction, kept_frac)
+    assert_agrees(theory.accuracy, accs)
+    assert_agrees(theory.kept_fraction, kept_frac)
 
 
 def test_sigmoid_generator_matches_simulation():
@@ -95,7 +95,7 @@ def test_sigmoid_generator_matches_simulation():
         y_syn = (rng.random(n) < expit(scale * (X @ w_gen) / noise)).astype(np.int8)
         kept = linear_pruner(X, y_syn, w_prune)
         accs.append(accuracy_vs_bayes(fit_pruned(X, y_syn, kept, LAM), mu=mu))
-    _agree(theory.accuracy, accs)
+    assert_agrees(theory.accuracy, accs)
 
 
 def test_large_alpha_reaches_the_limit_theorem():

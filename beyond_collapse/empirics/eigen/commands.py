@@ -9,7 +9,6 @@ import argparse
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from beyond_collapse.runs import add_run_args, runs_folder
 

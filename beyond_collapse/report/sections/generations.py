@@ -84,7 +84,7 @@ def _eigen_loop(ctx) -> str:
     from beyond_collapse.runs import read_json, results_path
 
     for profile in ("paper", "cpu"):
-        path = results_path("docs/results/eigen", profile, "generations.json")
+        path = results_path(ctx.out_dir / "eigen", profile, "generations.json")
         if path.exists():
             break
     else:
