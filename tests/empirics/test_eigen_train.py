@@ -49,8 +49,10 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path):
     ckpt = torch.load(tmp_path / "b.pt", weights_only=False)
     assert ckpt["step"] == 3 and set(ckpt) >= {"model", "optimizer", "model_config", "train_config"}
     ckpt["train_config"]["steps"] = 6  # resume the same run towards its full length
+    ckpt["wall_time_s"] = 1000.0  # pretend the first call took 1000 s: the summary must add it
     torch.save(ckpt, tmp_path / "b.pt")
-    resumed, _ = train(TINY, cfg, data, tmp_path / "b.pt", progress=False)
+    resumed, summary = train(TINY, cfg, data, tmp_path / "b.pt", progress=False)
+    assert summary["wall_time_s"] == pytest.approx(1000.0 + summary["wall_time_s_this_call"])
     for (name, p), q in zip(straight.state_dict().items(), resumed.state_dict().values()):
         torch.testing.assert_close(p, q, rtol=0, atol=0, msg=name)
     with pytest.raises(ValueError, match="different configuration"):

@@ -121,6 +121,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, data: Examples, checkpoint: 
     step, losses = 0, []
     # early stopping state: every (step, score), the best weights, scores since the last improvement
     history, best, stale = [], None, 0
+    spent_before = 0.0  # training seconds of earlier (interrupted) calls, kept in the checkpoint
     if checkpoint.exists():
         ckpt = torch.load(checkpoint, map_location=device, weights_only=False)
         if ckpt["model_config"] != asdict(model_cfg) or ckpt["train_config"] != asdict(cfg):
@@ -130,6 +131,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, data: Examples, checkpoint: 
         opt.load_state_dict(ckpt["optimizer"])
         step, losses = ckpt["step"], ckpt["losses"]
         history, best, stale = ckpt.get("history", []), ckpt.get("best"), ckpt.get("stale", 0)
+        spent_before = ckpt.get("wall_time_s", 0.0)  # absent in checkpoints written before it was kept
     elif init_from is not None:
         model.load_state_dict(final_weights(torch.load(init_from, map_location=device, weights_only=False)))
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
@@ -141,6 +143,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, data: Examples, checkpoint: 
         if rank == 0:
             _save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
                           "losses": losses, "history": history, "best": best, "stale": stale,
+                          "wall_time_s": spent_before + time.perf_counter() - start,
                           "model_config": asdict(model_cfg), "train_config": asdict(cfg)},
                          checkpoint)
 
@@ -203,6 +206,6 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, data: Examples, checkpoint: 
                "best_validation": None if best is None else best["score"], "validation_curve": history,
                "final_loss": losses[-1][1] if losses else None, "loss_curve": losses,
                "examples_per_s_this_call": done * cfg.batch_size * world / elapsed if done else None,
-               "wall_time_s_this_call": elapsed}
+               "wall_time_s_this_call": elapsed, "wall_time_s": spent_before + elapsed}
     model.eval()
     return model, summary
