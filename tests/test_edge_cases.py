@@ -208,6 +208,16 @@ def test_second_run_into_the_same_folder_refuses(capsys, tmp_path):
         pass
 
 
+def test_second_summarize_run_into_the_same_folder_refuses(capsys, tmp_path):
+    units = runs.runs_folder(tmp_path / "runs", "quick", "summarization")
+    with runs.run_lock(units):
+        code = cli.main(["summarize", "run", "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path)])
+        assert code == 2
+        lines = _stderr_lines(capsys)
+        assert len(lines) == 1 and "another run is using the runs folder" in lines[0] and str(units) in lines[0]
+        assert not [p for p in units.iterdir() if p.name != ".lock"]  # refused before loading a model
+
+
 def test_run_lock_on_a_file_is_a_value_error(tmp_path):
     path = tmp_path / "file"
     path.write_text("x")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from beyond_collapse.runs import add_run_args, runs_folder
+from beyond_collapse.runs import add_run_args, run_lock, runs_folder
 
 RESULTS_DIR = "docs/results/summarization"
 
@@ -53,11 +53,12 @@ def _run(args) -> int:
     from beyond_collapse.empirics.summarization.pipeline import run_pipeline, write_outputs
 
     cfg = _config(args)
-    runs_dir = runs_folder(args.runs_dir, args.profile, "summarization")
-    try:
-        results = run_pipeline(cfg, runs_dir, only=args.only)
-    except ModuleNotFoundError as exc:  # a missing optional package: one line naming the install command
-        raise ValueError(str(exc)) from exc
+    # one run per folder: two would both write the same units (the lock is released on exit, even on kill)
+    with run_lock(runs_folder(args.runs_dir, args.profile, "summarization")) as runs_dir:
+        try:
+            results = run_pipeline(cfg, runs_dir, only=args.only)
+        except ModuleNotFoundError as exc:  # a missing optional package: one line naming the install command
+            raise ValueError(str(exc)) from exc
     if args.only is not None:
         print(f"stage {args.only} done; units in {runs_dir}")
         return 0
