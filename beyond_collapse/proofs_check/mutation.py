@@ -17,7 +17,9 @@ A list of formula-level slips, each stated in the paper's terms, keeps the run t
 makes every survivor a finding about a claim.
 
 Command line: ``python -m beyond_collapse.proofs_check.mutation [--only ID ...] [--all-claims]
-[--tests] [--out PATH]`` writes a JSON summary (kill rate, survivors) and prints a table.
+[--tests] [--out PATH]`` writes a JSON summary (kill rate, survivors) and prints a table. With
+``--tests`` each result that the claims did not kill records the unit-test run (``tests``: files,
+failed, pytest's last line), and the summary lists the mutants killed only by the tests.
 """
 
 from __future__ import annotations
@@ -38,10 +40,10 @@ PACKAGE = Path(__file__).resolve().parents[1]  # .../beyond_collapse
 # Claims run against mutants of each file (default; ``--all-claims`` runs the whole registry).
 _RLHF = ("D.3-bounds", "D.3-sides", "D.3-t-limit", "D.3-zero-half", "T3.2-limit-accuracy", "E.5-prop", "E.4-finite-N",
          "E.5-per-class-printed", "S3.4-oracle", "S3.4-moderate-ratio", "S3.4-boundary-cases", "D.2-bijection",
-         "T3.2-fits-probability")
+         "T3.2-fits-probability", "D.14-class-dependent", "E.3-pooled-class-dependent", "E.4-per-class-breakdown")
 _SUPERVISED = ("S3.4-theory-isotropic", "D.6-theory-mixture", "D.6-extreme-tails", "S3.4-decoupling")
-_SPECIAL = ("D.6-extreme-tails", "D.6-theory-mixture", "S3.4-decoupling")
-_SUCCESS = ("E.4-finite-N", "E.5-per-class-printed")
+_SPECIAL = ("D.6-extreme-tails", "D.6-theory-mixture", "S3.4-decoupling", "D.6-phi2-degenerate")
+_SUCCESS = ("E.4-finite-N", "E.5-per-class-printed", "E.3-finite-N-exact", "E.4-finite-N-exact")
 _KKT = ("E.31-finite", "E.42-convergence", "E.3-fresh-points", "E.3-kept-rows-threshold", "D.5-remark")
 _FITS = ("E.1-four-values", "E.31-finite", "E.2-accuracy", "E.34-s-t-sign", "E.3-finite-gamma", "T3.2-simulation",
          "T3.2-fits-probability")
@@ -173,8 +175,7 @@ def run_mutation(mutation: Mutation, scratch: Path, *, all_claims: bool = False,
         shutil.rmtree(src)
     shutil.copytree(PACKAGE, src / "beyond_collapse", ignore=shutil.ignore_patterns("__pycache__"))
     apply(mutation, src)
-    env = {**os.environ, "PYTHONPATH": str(src), "NUMBA_CACHE_DIR": str(scratch / "numba_cache"),
-           "PYTHONDONTWRITEBYTECODE": "1"}
+    env = _env(src, scratch)
     claims = [] if all_claims else list(CLAIMS_BY_FILE[mutation.file])
     cmd = [sys.executable, "-m", "beyond_collapse.cli", "check", "--json"] + [a for c in claims for a in ("--claim", c)]
     t0 = time.perf_counter()
@@ -182,7 +183,7 @@ def run_mutation(mutation: Mutation, scratch: Path, *, all_claims: bool = False,
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=scratch)
     except subprocess.TimeoutExpired:
-        out.update(killed=True, by=["timeout"], seconds=round(time.perf_counter() - t0, 1))
+        out.update(killed=True, killed_by_claims=True, by=["timeout"], seconds=round(time.perf_counter() - t0, 1))
         return out
     by = []
     try:
@@ -190,16 +191,36 @@ def run_mutation(mutation: Mutation, scratch: Path, *, all_claims: bool = False,
         by = [f"{r['id']}: {r['status']} (expected {r['expected']})" for r in rows if not r["ok"]]
     except json.JSONDecodeError:
         by = [f"check crashed (exit {proc.returncode}): {' '.join(proc.stderr.split()[-30:])}"]
+    out["killed_by_claims"] = bool(by)
     if tests and not by:
-        repo = PACKAGE.parent
-        test_files = [str(repo / t) for t in TESTS_BY_FILE[mutation.file]]
-        res = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *test_files],
-                             env=env, capture_output=True, text=True, timeout=timeout, cwd=repo)
-        if res.returncode != 0:
-            by.append(f"pytest {', '.join(TESTS_BY_FILE[mutation.file])}: "
-                      + " ".join(res.stdout.strip().splitlines()[-1:]))
+        out["tests"] = run_tests(TESTS_BY_FILE[mutation.file], src, scratch, timeout=timeout)
+        if out["tests"]["failed"]:
+            by.append(f"pytest {', '.join(out['tests']['files'])}: {out['tests']['summary']}")
     out.update(killed=bool(by), by=by, seconds=round(time.perf_counter() - t0, 1))
     return out
+
+
+def _env(src: Path, scratch: Path) -> dict:
+    """Environment of a run on the package copy under ``src``: it comes first on the import path, and numba
+    compiles into a cache of its own (a mutant must not reuse the original's compiled kernels)."""
+    return {**os.environ, "PYTHONPATH": str(src), "NUMBA_CACHE_DIR": str(scratch / "numba_cache"),
+            "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def run_tests(test_files, src: Path, scratch: Path, *, timeout: float = 900.0, repo: Path = PACKAGE.parent) -> dict:
+    """Run pytest on ``test_files`` (relative to ``repo``) against the package copy under ``src``.
+
+    The working directory is ``scratch``, not the repository: ``python -m`` puts the working directory first on
+    the import path, so from the repository the tests would import the unmutated package (the first ``--tests``
+    run of the survivors did exactly that). Returns ``{"files", "failed", "summary"}``; a timeout counts as failed.
+    """
+    files = [str(t) for t in test_files]
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *(str(repo / t) for t in files)]
+    try:
+        res = subprocess.run(cmd, env=_env(src, scratch), capture_output=True, text=True, timeout=timeout, cwd=scratch)
+    except subprocess.TimeoutExpired:
+        return {"files": files, "failed": True, "summary": f"timeout after {timeout:.0f} s"}
+    return {"files": files, "failed": res.returncode != 0, "summary": " ".join(res.stdout.strip().splitlines()[-1:])}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -224,14 +245,17 @@ def main(argv: list[str] | None = None) -> int:
                   f"{first[:110]}", flush=True)
     killed = sum(r["killed"] for r in results)
     survivors = [r["id"] for r in results if not r["killed"]]
+    by_tests = [r["id"] for r in results if r["killed"] and not r["killed_by_claims"]]
     summary = {"mutations": len(results), "killed": killed, "kill_rate": killed / max(len(results), 1),
-               "survivors": survivors, "all_claims": args.all_claims, "tests": args.tests, "results": results}
+               "survivors": survivors, "killed_by_claims": killed - len(by_tests), "killed_only_by_tests": by_tests,
+               "all_claims": args.all_claims, "tests": args.tests, "results": results}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp_out = out.with_suffix(".tmp")
     tmp_out.write_text(json.dumps(summary, indent=2))
     tmp_out.replace(out)
-    print(f"\n{killed} of {len(results)} mutations killed ({summary['kill_rate']:.0%}); survivors: "
+    tests_note = f" ({len(by_tests)} only by the unit tests: {', '.join(by_tests)})" if by_tests else ""
+    print(f"\n{killed} of {len(results)} mutations killed ({summary['kill_rate']:.0%}){tests_note}; survivors: "
           f"{', '.join(survivors) or 'none'}; summary in {out}")
     return 0 if not survivors else 1
 

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 
 from beyond_collapse.proofs_check import (  # noqa: F401  (importing registers the claims)
+    checks_exact,
     checks_finite,
     checks_numeric,
     checks_simulation,

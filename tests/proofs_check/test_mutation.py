@@ -77,3 +77,21 @@ def test_limit_accuracy_tie_slip_is_caught_in_process(monkeypatch):
     monkeypatch.setattr(theory, "limit_accuracy", mutated)
     (r,) = run_claims(["T3.2-limit-accuracy"])
     assert r.status == "failed", r.evidence
+
+
+def test_unit_tests_import_the_mutated_copy_not_the_repository(tmp_path):
+    """``--tests`` once ran the unit tests from the repository, where ``python -m`` put the unmutated package
+    first on the import path; ``run_tests`` must import the copy (and report a failing test as failed)."""
+    repo, src, scratch = tmp_path / "repo", tmp_path / "src", tmp_path / "scratch"
+    for root, value in ((repo, "False"), (src, "True")):
+        (root / "beyond_collapse").mkdir(parents=True)
+        (root / "beyond_collapse" / "__init__.py").write_text(f"COPY = {value}\n")
+    (repo / "tests").mkdir()
+    (repo / "tests" / "test_copy.py").write_text("import beyond_collapse\n\n\ndef test_copy():\n"
+                                                 "    assert beyond_collapse.COPY\n")
+    (repo / "tests" / "test_fails.py").write_text("def test_fails():\n    assert False\n")
+    scratch.mkdir()
+    ok = mutation.run_tests(["tests/test_copy.py"], src, scratch, repo=repo, timeout=120)
+    assert ok["files"] == ["tests/test_copy.py"] and not ok["failed"] and "1 passed" in ok["summary"], ok
+    bad = mutation.run_tests(["tests/test_fails.py"], src, scratch, repo=repo, timeout=120)
+    assert bad["failed"] and "1 failed" in bad["summary"], bad
