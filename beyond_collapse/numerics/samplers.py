@@ -229,15 +229,19 @@ def sample_supervised_dataset(
 
 def sample_supervised_pruning(
     n: int, *, d: int, mu_norm: float, theta_gen: float, theta_prune: float, theta: float,
-    rng: np.random.Generator,
+    rng: np.random.Generator, data: str = "mixture",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(y_true, y_syn, kept)`` of supervised pruning (eq. (5)) on the isotropic mixture, without X.
+    """``(y_true, y_syn, kept)`` of supervised pruning (eq. (5)), without X.
 
-    Same law as the labels of :func:`sample_supervised_dataset` but O(n) work and memory: the
-    labels depend on x only through its projection on span{mu, w_gen, w_prune}, whose three
-    coordinates in an orthonormal basis are independent N(0, s^2) around ``(2y - 1) mu`` with
-    ``s^2 = (1 - mu_norm^2) / d``. Arrays are int8 of 0/1.
+    Same law as the labels of :func:`sample_supervised_dataset` (same ``data`` choices) but O(n)
+    work and memory: the labels depend on x only through its projection on span{mu, w_gen,
+    w_prune}, whose three coordinates in an orthonormal basis are independent N(0, s^2), around
+    ``(2y - 1) mu`` with ``s^2 = (1 - mu_norm^2) / d`` for the mixture, around 0 with
+    ``s^2 = 1 / d`` and ``y = 1[x . mu > 0]`` for isotropic data (there ``mu_norm`` and ``d`` do
+    not change the law). Arrays are int8 of 0/1. This is the one Monte Carlo sampler of eq. (5):
+    the claims registry and the report draw from it too.
     """
+    check_choice("data", data, ("mixture", "isotropic"))
     d, mu, w_gen, w_prune = _check_supervised(d, mu_norm, theta_gen, theta_prune, theta)
     rng = _check_rng(rng)
     n = _check_count("n", n)
@@ -247,8 +251,12 @@ def sample_supervised_pruning(
     support = np.flatnonzero((np.abs(w_gen) > 0) | (np.abs(w_prune) > 0) | (mu != 0))
     if support.size < 3:
         support = np.union1d(support, np.setdiff1d(np.arange(d), support)[: 3 - support.size])
-    y = (rng.random(n) < 0.5).astype(np.int8)
-    Z = rng.standard_normal((n, support.size)) * default_noise_std(d, mu_norm)
-    Z += np.outer(2.0 * y - 1.0, mu[support])
+    if data == "mixture":
+        y = (rng.random(n) < 0.5).astype(np.int8)
+        Z = rng.standard_normal((n, support.size)) * default_noise_std(d, mu_norm)
+        Z += np.outer(2.0 * y - 1.0, mu[support])
+    else:
+        Z = rng.standard_normal((n, support.size)) / np.sqrt(d)
+        y = (Z @ mu[support] > 0).astype(np.int8)
     y_syn = linear_generator(Z, w_gen[support])
     return y, y_syn, linear_pruner(Z, y_syn, w_prune[support])

@@ -15,33 +15,23 @@ _MC_SAMPLES = 200_000
 _TRIPLES = ((0.3, 0.2, 0.4), (1.0, 0.5, 0.9), (0.6, 1.4, 1.1), (2.0, 0.7, 1.6))
 
 
-def _directions(tg: float, tp: float, th: float) -> tuple[np.ndarray, np.ndarray]:
-    from beyond_collapse.numerics.samplers import angle_directions
-
-    return angle_directions(np.array([1.0, 0.0, 0.0]), theta_gen=tg, theta_prune=tp, theta=th)
-
-
 def _simulate(tg, tp, th, *, mu_norm: float | None, d: int | None, rng, rule: str = "signed",
               n: int = _MC_SAMPLES) -> dict:
-    """Keep-rate frequencies of supervised pruning.
+    """Keep-rate frequencies of supervised pruning, drawn with ``numerics.sample_supervised_pruning``.
 
-    Only the projections of x on span{mu, w_gen, w_prune} matter (noise is isotropic), so the
-    simulation runs in 3 dimensions. ``mu_norm=None``: isotropic x ~ N(0, I), y = 1[x.mu > 0]
-    (Sec. 3.4); otherwise the mixture x | y ~ N((2y-1) mu, (1-|mu|^2)/d I) (App. D.6, corrected
-    variance). ``rule='signed'`` keeps 1[(2y'-1) x.w_prune > 0]; ``'printed'`` is eq. (5) literally,
-    1[y' x.w_prune > 0] with y' in {0, 1}.
+    ``mu_norm=None``: isotropic x, y = 1[x.mu > 0] (Sec. 3.4); otherwise the mixture
+    x | y ~ N((2y-1) mu, (1-|mu|^2)/d I) (App. D.6, corrected variance). ``rule='signed'`` keeps
+    1[(2y'-1) x.w_prune > 0]; ``'printed'`` is eq. (5) literally, 1[y' x.w_prune > 0] with y' in
+    {0, 1}: the same keep bit where y' = 1, and never kept where y' = 0.
     """
-    w_gen, w_prune = _directions(tg, tp, th)
-    if mu_norm is None:
-        x = rng.standard_normal((n, 3))
-        y = (x[:, 0] > 0).astype(int)
-    else:
-        y = rng.integers(0, 2, n)
-        x = np.sqrt((1 - mu_norm**2) / d) * rng.standard_normal((n, 3))
-        x[:, 0] += (2 * y - 1) * mu_norm
-    ys = (x @ w_gen > 0).astype(int)
-    margin = x @ w_prune
-    q = ((2 * ys - 1) * margin > 0) if rule == "signed" else (ys * margin > 0)
+    from beyond_collapse.numerics.samplers import sample_supervised_pruning
+
+    data = "isotropic" if mu_norm is None else "mixture"
+    # isotropic data: mu_norm and d do not change the law (only mu's direction matters)
+    y, ys, q = sample_supervised_pruning(n, d=3 if d is None else d, mu_norm=0.5 if mu_norm is None else mu_norm,
+                                         theta_gen=tg, theta_prune=tp, theta=th, rng=rng, data=data)
+    if rule == "printed":
+        q = q * ys
     out = {"p": (np.mean(ys != y), n)}
     for k in (0, 1):
         for l in (0, 1):
@@ -114,22 +104,25 @@ def check_d_6_psi_printed_mc():
     rng = np.random.default_rng(12)
     tg, tp, th = _TRIPLES[1]
     mu_norm, d = _MIX
-    w_gen, w_prune = _directions(tg, tp, th)
-    n = _MC_SAMPLES
-    x = np.sqrt((1 - mu_norm**2) / d) * rng.standard_normal((n, 3))
-    x[:, 0] += mu_norm  # class y = 1 only: psi10 conditions on it
-    g, r = x @ w_gen, x @ w_prune
-    wrong = g < 0
+    from beyond_collapse.numerics.samplers import sample_supervised_pruning
+
+    y, ys, q = sample_supervised_pruning(2 * _MC_SAMPLES, d=d, mu_norm=mu_norm, theta_gen=tg, theta_prune=tp,
+                                         theta=th, rng=rng)
+    ys, q = ys[y == 1], q[y == 1]  # class y = 1 only: psi10 conditions on it
+    n = ys.size
+    wrong = ys == 0  # x.w_gen < 0
+    # x.w_prune < 0 from the keep bit of eq. (5): kept with y' = 0 means x.w_prune < 0, dropped with y' = 1 too
+    r_negative = np.where(wrong, q == 1, q == 0)
     f = _mixture_formulas()
     c1, c2 = float(f["c"](mu_norm, d, np.cos(tp))), float(f["c"](mu_norm, d, np.cos(tg)))
     P1, P2 = stats.norm.cdf(c1), stats.norm.cdf(c2)
     P12 = float(stats.multivariate_normal([0, 0], [[1, np.cos(th)], [np.cos(th), 1]]).cdf([c1, c2]))
     union_num = P1 + P2 - P12  # the printed numerator
-    z_union = _z((np.mean(wrong | (r < 0)), n), union_num)
+    z_union = _z((np.mean(wrong | r_negative), n), union_num)
     z_denominator = _z((np.mean(wrong), n), P2)
     _, psi_printed = _mixture_rates(tg, tp, th, *_MIX, printed_psi=True)
     _, psi_ok = _mixture_rates(tg, tp, th, *_MIX)
-    sim_psi = (np.mean(r[wrong] < 0), int(wrong.sum()))
+    sim_psi = (np.mean(r_negative[wrong]), int(wrong.sum()))
     z_printed, z_ok = _z(sim_psi, min(psi_printed, 1.0)), _z(sim_psi, psi_ok)
     diagnosed = z_union < 5 and z_denominator < 5 and z_ok < 5
     status = ("erratum" if diagnosed and z_printed > 5 else "verified" if diagnosed and z_printed < 5 else "failed")

@@ -81,9 +81,10 @@ def check_d_6_theory_mixture():
         zs.append(z)
         assert z < 5, (x, z)
 
-    strat = st.tuples(angle_triples(eps=0.05), st.floats(0.05, 0.8), st.floats(0.0, 3.0))
+    # d >= 3: three directions with general angles (eq. (6)) need three dimensions
+    strat = st.tuples(angle_triples(eps=0.05), st.floats(0.05, 0.8), st.floats(math.log10(3), 3.0))
     bad = for_all(strat, prop, max_examples=15)
-    return verdict(bad is None, bad or f"{len(zs)} hypothesis draws (angle triple, |mu| in [0.05, 0.8], d in [1, 1000]), "
+    return verdict(bad is None, bad or f"{len(zs)} hypothesis draws (angle triple, |mu| in [0.05, 0.8], d in [3, 1000]), "
                    f"1e5 samples each: max |z| over p, phi0, phi1, psi01, psi10 = {max(zs):.2f} (< 5)")
 
 

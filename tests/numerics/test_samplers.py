@@ -139,6 +139,27 @@ def test_sample_supervised_pruning_rates(angles):
         within_se(q[cell].mean(), phi, np.sqrt(phi * (1 - phi) / cell.sum()))
 
 
+@pytest.mark.parametrize("angles", [(0.9, 0.4, 0.7), (2.0, 0.7, 1.6)])
+def test_sample_supervised_pruning_isotropic_rates(angles):
+    """Isotropic data (Sec. 3.4): each cell is an orthant probability of three Gaussian projections,
+    P(u.x > 0, v.x > 0, w.x > 0) = (2 pi - sum of the three pairwise angles) / (4 pi)."""
+    tg, tp, t = angles
+    n = 300_000
+    y, ys, q = sample_supervised_pruning(n, d=7, mu_norm=0.6, theta_gen=tg, theta_prune=tp, theta=t,
+                                         rng=np.random.default_rng(9), data="isotropic")
+    both_positive = lambda a: (np.pi - a) / (2 * np.pi)  # noqa: E731  P(u.x > 0, v.x > 0), angle a
+    p = tg / np.pi
+    phi = (2 * np.pi - tg - tp - t) / (4 * np.pi) / both_positive(tg)  # y = y' = 1 and kept
+    # y = 1, y' = 0 and kept (x.w_prune < 0): angles to -w_gen and -w_prune
+    psi = (2 * np.pi - (np.pi - tg) - (np.pi - tp) - t) / (4 * np.pi) / (tg / (2 * np.pi))
+    within_se(np.mean(y), 0.5, np.sqrt(0.25 / n))
+    within_se(np.mean(ys != y), p, np.sqrt(p * (1 - p) / n))
+    for k in (0, 1):  # the isotropic law is symmetric in the two classes too
+        right, wrong = (y == k) & (ys == k), (y == k) & (ys != k)
+        within_se(q[right].mean(), phi, np.sqrt(phi * (1 - phi) / right.sum()))
+        within_se(q[wrong].mean(), psi, np.sqrt(psi * (1 - psi) / wrong.sum()))
+
+
 def test_supervised_dataset_matches_reference_rates():
     """The full-X sampler (used to fit) has the same label law as the O(n) one."""
     d, mu_norm, n, angles = 30, 0.3, 60_000, (1.1, 0.5, 1.2)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 
@@ -30,20 +29,13 @@ def _angle(text: str) -> float:
 
 def _monte_carlo(angles, rng, mixture=None):
     """(p, phi, psi) of eq. (5) pruning by simulating the generative process (standard errors ~1e-3)."""
+    from beyond_collapse.numerics.samplers import sample_supervised_pruning
+
     tg, tp, t = angles
-    c = np.cos
-    gram = np.array([[1, c(tg), c(tp)], [c(tg), 1, c(t)], [c(tp), c(t), 1]])
-    vecs = np.linalg.cholesky(gram + 1e-12 * np.eye(3))  # rows: mu, w_gen, w_prune in R^3
-    if mixture is None:
-        x = rng.standard_normal((_MC_N, 3))
-        y = x @ vecs[0] > 0
-    else:
-        mu_norm, d = mixture
-        y = rng.random(_MC_N) < 0.5
-        # Only the span of the three vectors matters; the noise there is N(0, (1 - |mu|^2)/d I_3).
-        x = np.where(y[:, None], 1.0, -1.0) * mu_norm * vecs[0] + math.sqrt((1 - mu_norm**2) / d) * rng.standard_normal((_MC_N, 3))
-    y_syn = x @ vecs[1] > 0
-    q = np.where(y_syn, x @ vecs[2] > 0, x @ vecs[2] < 0)
+    # isotropic data: |mu| and d do not change the law, any valid pair will do
+    mu_norm, d = (0.5, 3) if mixture is None else mixture
+    y, y_syn, q = sample_supervised_pruning(_MC_N, d=d, mu_norm=mu_norm, theta_gen=tg, theta_prune=tp, theta=t,
+                                            rng=rng, data="isotropic" if mixture is None else "mixture")
     right = y == y_syn
     return float(np.mean(~right)), float(np.mean(q[right])), float(np.mean(q[~right]))
 
