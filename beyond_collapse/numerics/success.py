@@ -423,31 +423,28 @@ def _nb_pooled(n, s, q, lo, hi, seed, success, forward, drop):
 
 
 @numba.njit(cache=True)
+def _nb_crossing(inside, outside, n, s, thresh):
+    """The K nearest ``outside`` with log P(Bin(n, s) = K) >= thresh, by bisection between ``inside``
+    (where it holds) and ``outside``; the log-pmf is monotone between them (one side of the mode)."""
+    if _nb_logpmf(float(outside), n, s) >= thresh:
+        return outside
+    while abs(outside - inside) > 1:
+        c = (inside + outside) // 2
+        if _nb_logpmf(float(c), n, s) >= thresh:
+            inside = c
+        else:
+            outside = c
+    return inside
+
+
+@numba.njit(cache=True)
 def _nb_windows(n, s, mode, thresh):
     """[lo, hi] = the integers K with log P(Bin(n, s) = K) >= thresh (bisection on each side of the mode)."""
     lo = np.empty(n.size, np.int64)
     hi = np.empty(n.size, np.int64)
     for i in range(n.size):
-        a, b = 0, mode[i]  # smallest K in [0, mode] with logpmf >= thresh: logpmf rises on [0, mode]
-        if _nb_logpmf(0.0, n[i], s[i]) >= thresh[i]:
-            b = 0
-        while b - a > 1:
-            c = (a + b) // 2
-            if _nb_logpmf(float(c), n[i], s[i]) >= thresh[i]:
-                b = c
-            else:
-                a = c
-        lo[i] = b
-        a, b = mode[i], int(n[i])
-        if _nb_logpmf(n[i], n[i], s[i]) >= thresh[i]:
-            a = b
-        while b - a > 1:
-            c = (a + b) // 2
-            if _nb_logpmf(float(c), n[i], s[i]) >= thresh[i]:
-                a = c
-            else:
-                b = c
-        hi[i] = a
+        lo[i] = _nb_crossing(mode[i], 0, n[i], s[i], thresh[i])
+        hi[i] = _nb_crossing(mode[i], int(n[i]), n[i], s[i], thresh[i])
     return lo, hi
 
 
