@@ -216,6 +216,10 @@ def test_second_summarize_run_into_the_same_folder_refuses(capsys, tmp_path):
         lines = _stderr_lines(capsys)
         assert len(lines) == 1 and "another run is using the runs folder" in lines[0] and str(units) in lines[0]
         assert not [p for p in units.iterdir() if p.name != ".lock"]  # refused before loading a model
+    code = cli.main(["summarize", "run", "--collect-only", "--only", "scores", "--runs-dir", str(tmp_path / "runs")])
+    assert code == 2 and "cannot be combined with --only" in _stderr_lines(capsys)[0]
+    code = cli.main(["summarize", "run", "--collect-only", "--runs-dir", str(tmp_path / "none")])
+    assert code == 2 and "nothing to collect: the runs folder" in _stderr_lines(capsys)[0]
 
 
 def test_run_lock_on_a_file_is_a_value_error(tmp_path):

@@ -155,6 +155,16 @@ def test_summarization_export_counts_outcomes_and_correlations():
         [s["ppl_weak_verifier"] for s in scores], [s["ppl_generator"] for s in scores]).statistic, abs=1e-12)
 
 
+def test_summarization_export_of_a_partial_run_leaves_the_real_baseline_out():
+    results, scores = _summ_inputs()
+    results["full_real"], results["complete"] = None, False  # a run cut short before the 100%-real model
+    doc = summarization_export(results, scores)
+    assert doc["complete"] is False and doc["real"] is None
+    assert all(set(r["observed"]) == {"generator"} for r in doc["rows"])
+    text = section._summ_text(doc, section.evaluate_rows(doc, n_draws=2000), "x.json")
+    assert "the model on 100% real pairs is not trained yet" in text and "not trained" in text
+
+
 def _write_docs(tmp_path):
     folder = tmp_path / "docs" / section.NAME
     folder.mkdir(parents=True)

@@ -210,14 +210,16 @@ def summarization_export(results: dict, scores: list[dict], *, quantiles=SUMMARI
     rouge = np.array([float(r["rouge1"]) for r in scores])
     thresholds = sorted({float(np.quantile(rouge, q)) for q in quantiles})
     gen = results["generator"]["metrics"]
-    real = results["full_real"]["metrics"]
+    baselines = [("generator", gen)]
+    if results.get("full_real") is not None:  # a partial run may not have trained it yet
+        baselines.append(("real", results["full_real"]["metrics"]))
     rows = []
     for name, sel in results["selections"].items():
         kept = _selected(scores, name.removeprefix("retrain_"))
         if int(kept.sum()) != int(sel["n_train"]):
             raise ValueError(f"{name}: {int(kept.sum())} selected rows in the scores, {sel['n_train']} trained on")
         observed = {}
-        for base, ref in (("generator", gen), ("real", real)):
+        for base, ref in baselines:
             d, se = paired_difference(sel["test_rouge1_per_example"], ref["test_rouge1_per_example"])
             observed[base] = {"value": float(sel["test_rouge1"]), "baseline": float(ref["test_rouge1"]),
                               "difference": d, "se": se,
@@ -236,7 +238,7 @@ def summarization_export(results: dict, scores: list[dict], *, quantiles=SUMMARI
     ]
     return {
         "format": FORMAT_VERSION, "experiment": "summarization", "profile": results["config"]["profile"],
-        "seed": results["config"]["seed"], "complete": True, "source": source or {},
+        "seed": results["config"]["seed"], "complete": results.get("complete", True), "source": source or {},
         "references": [f"ROUGE-1 > {t:.3f}" for t in thresholds],
         "mapping": {
             "correct": "ROUGE-1 of the synthetic summary against the reference above the threshold; thresholds are "
@@ -247,7 +249,8 @@ def summarization_export(results: dict, scores: list[dict], *, quantiles=SUMMARI
                         "trained on 100% real pairs",
         },
         "generator": {"test_rouge1": float(gen["test_rouge1"]), "n_train": int(gen["n_train"])},
-        "real": {"test_rouge1": float(real["test_rouge1"]), "n_train": int(real["n_train"])},
+        "real": {"test_rouge1": float(real["test_rouge1"]), "n_train": int(real["n_train"])}
+        if (real := dict(baselines).get("real")) is not None else None,
         "n_synthetic": len(scores), "rows": rows, "correlations": correlations,
     }
 

@@ -90,3 +90,32 @@ def test_cli_and_report_modules_do_not_import_torch():
             "print(sorted(m for m in ('torch', 'transformers', 'datasets') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_collect_only_writes_the_finished_units_and_computes_nothing(run, tmp_path):
+    import shutil
+
+    cfg, root, res = run
+    units = tmp_path / "runs"
+    shutil.copytree(root / "runs", units)
+    top = max(cfg.rates)
+    for name in (f"retrain_oracle_{top:g}", "full_real", f"retrain_self_{min(cfg.rates):g}_seed1"):
+        (units / f"{name}.json").unlink()  # a run cut short before these units
+    listing = sorted(p.name for p in units.iterdir())
+    part = run_pipeline(cfg, units, collect_only=True)
+    assert sorted(p.name for p in units.iterdir()) == listing  # nothing computed, nothing written
+    assert not part["complete"] and part["missing_units"] == 3 and part["full_real"] is None
+    assert f"retrain_oracle_{top:g}" not in part["selections"] and len(part["selections"]) == len(res["selections"]) - 1
+    assert part["selections"][f"retrain_random_{top:g}"] == res["selections"][f"retrain_random_{top:g}"]
+    paths = write_outputs(part, cfg, tmp_path / "out")
+    table = paths["table"].read_text()
+    assert "not run yet" in table and "3 training units of this run are not done yet" in table
+    claims = {r["claim"]: r for r in load_results(tmp_path / "out", "quick")["claims"]}
+    assert claims[f"oracle {top:.1%} > generator"]["verdict"] == "not run yet"
+    assert claims[f"oracle {min(cfg.rates):.1%} > 100% real pairs"]["verdict"] == "not run yet"
+    assert claims[f"self {top:.1%} > generator"]["verdict"] != "not run yet"
+    assert run_pipeline(cfg, root / "runs", collect_only=True)["complete"]  # every unit there: complete
+    with pytest.raises(ValueError, match="nothing to collect yet: unit generator"):
+        run_pipeline(cfg, tmp_path / "empty", collect_only=True) if (tmp_path / "empty").mkdir() is None else None
+    with pytest.raises(ValueError, match="nothing to collect: the runs folder"):
+        run_pipeline(cfg, tmp_path / "absent", collect_only=True)

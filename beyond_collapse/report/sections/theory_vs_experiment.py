@@ -315,8 +315,9 @@ def _summ_text(doc: dict, rows: list[dict], rel: str) -> str:
         f"Profile `{doc['profile']}`, {doc['n_synthetic']} synthetic summaries; counts: [{rel}]({rel}).",
         "Mapping: correct = " + m["correct"] + ". Kept = " + m["kept"] + ". Observed: " + m["observed"]
         + f". Generator test ROUGE-1 {doc['generator']['test_rouge1']:.4f} ({doc['generator']['n_train']} real "
-        f"pairs); 100% real pairs {doc['real']['test_rouge1']:.4f} ({doc['real']['n_train']} pairs). Random "
-        "selection has phi = psi by construction, so the theory treats it like no selection: p* = 1/2 and the "
+        + (f"pairs); 100% real pairs {doc['real']['test_rouge1']:.4f} ({doc['real']['n_train']} pairs). Random "
+           if doc.get("real") else "pairs); the model on 100% real pairs is not trained yet. Random ")
+        + "selection has phi = psi by construction, so the theory treats it like no selection: p* = 1/2 and the "
         "prediction depends only on the threshold through p.",
         table_markdown(rows, real_column=True),
         "Rows where the prediction and the observed outcome disagree:\n\n" + disagreements_markdown(rows),
