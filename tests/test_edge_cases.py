@@ -228,3 +228,27 @@ def test_run_lock_on_a_file_is_a_value_error(tmp_path):
     with pytest.raises(ValueError, match="cannot create the runs folder"):
         with runs.run_lock(path / "fig5"):
             pass
+
+
+def test_summarize_goes_offline_when_the_hub_does_not_answer(monkeypatch):
+    """Without network, huggingface_hub would retry each request for about a minute: a 3 s probe
+    switches the hub libraries to offline mode first; local folders and packaged models never probe."""
+    import socket
+
+    from beyond_collapse.empirics.summarization import commands
+    from beyond_collapse.empirics.summarization.pipeline import get_profile
+
+    for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
+        monkeypatch.delenv(var, raising=False)
+    probes = []
+
+    def unreachable(address, timeout):
+        probes.append((address, timeout))
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(socket, "create_connection", unreachable)
+    commands._go_offline_if_hub_unreachable(get_profile("cpu"))  # shipped data folder, packaged SmolLM2
+    assert probes == [] and "HF_HUB_OFFLINE" not in os.environ
+    commands._go_offline_if_hub_unreachable(get_profile("cpu", data_source="owner/dataset"))
+    assert probes == [(("huggingface.co", 443), 3)]
+    assert os.environ["HF_HUB_OFFLINE"] == os.environ["HF_DATASETS_OFFLINE"] == "1"

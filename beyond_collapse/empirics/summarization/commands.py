@@ -28,6 +28,26 @@ def _local_or_hub(option: str, value: str | None) -> None:
         raise ValueError(f"{option} {value}: {state} (give a local folder or a hub name such as owner/name)")
 
 
+def _go_offline_if_hub_unreachable(cfg) -> None:
+    """Names that only the Hugging Face hub resolves (not a local folder, not a packaged model) need
+    the network. Without it, huggingface_hub retries every request for about a minute before it
+    fails; so when its host does not answer within 3 s, switch the hub libraries to offline mode
+    (before they are imported): a cached name still loads, an uncached one fails at once."""
+    import socket
+    from urllib.parse import urlparse
+
+    from beyond_collapse.empirics.summarization.modeling import PACKAGED_MODELS
+
+    names = [cfg.data_source] + [m.name for m in (cfg.base, cfg.weak_base) if m.name not in (None, *PACKAGED_MODELS)]
+    if os.environ.get("HF_HUB_OFFLINE") or all(Path(n).is_dir() for n in names):
+        return
+    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
+    try:
+        socket.create_connection((host, 443), timeout=3).close()
+    except OSError:
+        os.environ["HF_HUB_OFFLINE"] = os.environ["HF_DATASETS_OFFLINE"] = "1"
+
+
 def _config(args):
     for option, value in (("--data", args.data), ("--model", args.model), ("--weak-model", args.weak_model)):
         _local_or_hub(option, value)
@@ -53,6 +73,7 @@ def _run(args) -> int:
     from beyond_collapse.empirics.summarization.pipeline import run_pipeline, write_outputs
 
     cfg = _config(args)
+    _go_offline_if_hub_unreachable(cfg)
     runs_dir = runs_folder(args.runs_dir, args.profile, "summarization")
     if args.collect_only:  # reads finished units only, so it may run beside a run that computes
         if args.only is not None:
