@@ -2,6 +2,7 @@
 
 import pytest
 
+pytestmark = pytest.mark.empirics  # needs the [empirics] extra: pytest -m "not empirics" leaves it out
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)  # tiny models: threads only add synchronisation cost on a shared machine
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+pytestmark = pytest.mark.empirics  # needs the [empirics] extra: pytest -m "not empirics" leaves it out
 pytest.importorskip("torch")
 
 import numpy as np

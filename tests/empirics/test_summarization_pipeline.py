@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.empirics  # needs the [empirics] extra: pytest -m "not empirics" leaves it out
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 

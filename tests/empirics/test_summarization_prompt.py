@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+pytestmark = pytest.mark.empirics  # needs the [empirics] extra: pytest -m "not empirics" leaves it out
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 

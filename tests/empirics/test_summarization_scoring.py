@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.empirics  # needs the [empirics] extra: pytest -m "not empirics" leaves it out
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 

@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+pytestmark = pytest.mark.empirics  # needs the [empirics] extra: pytest -m "not empirics" leaves it out
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
