@@ -15,7 +15,7 @@ from beyond_collapse.numerics.samplers import (
 Z = 4.5  # standard errors allowed: with ~40 MC checks a false failure has probability < 1e-3
 
 
-def within_se(estimate, expected, se, z=Z):
+def assert_within_se(estimate, expected, se, z=Z):
     assert abs(estimate - expected) <= z * se, (estimate, expected, se)
 
 
@@ -24,12 +24,12 @@ def test_mixture_moments():
     n, d, mu_norm = 100_000, 8, 0.6
     X, y = sample_gaussian_mixture(n, d=d, mu_norm=mu_norm, rng=rng)
     assert X.shape == (n, d) and y.dtype == np.int8
-    within_se(y.mean(), 0.5, 0.5 / np.sqrt(n))
+    assert_within_se(y.mean(), 0.5, 0.5 / np.sqrt(n))
     sq = (X**2).sum(axis=1)
-    within_se(sq.mean(), 1.0, sq.std() / np.sqrt(n))  # E||x||^2 = ||mu||^2 + tr(Sigma) = 1
+    assert_within_se(sq.mean(), 1.0, sq.std() / np.sqrt(n))  # E||x||^2 = ||mu||^2 + tr(Sigma) = 1
     s2 = (1 - mu_norm**2) / d
     resid = X - np.outer(2.0 * y - 1, mixture_mean(d, mu_norm))
-    within_se(resid.mean(axis=0).max(), 0.0, np.sqrt(s2 / n) * 1.5)  # max of 8: a little extra slack
+    assert_within_se(resid.mean(axis=0).max(), 0.0, np.sqrt(s2 / n) * 1.5)  # max of 8: a little extra slack
     cov = resid.T @ resid / n
     # sample covariance entries of Gaussians: var(s_ij) = s2^2 (1 + [i = j]) / n
     assert np.all(np.abs(cov - s2 * np.eye(d)) <= Z * s2 * np.sqrt(2.0 / n))
@@ -49,7 +49,7 @@ def test_flip_labels_rate():
     y = (rng.random(200_000) < 0.5).astype(np.int8)
     p = 0.3
     ys = flip_labels(y, p, rng=rng)
-    within_se(np.mean(ys != y), p, np.sqrt(p * (1 - p) / y.size))
+    assert_within_se(np.mean(ys != y), p, np.sqrt(p * (1 - p) / y.size))
     assert set(np.unique(ys)) <= {0, 1}
 
 
@@ -65,7 +65,7 @@ def test_rlhf_prune_cell_rates_match_eq14():
                 (0, 1): p * psi[0] / 2, (1, 0): p * psi[1] / 2}
     for (k, l), pk in expected.items():
         freq = np.mean((y == k) & (ys == l) & (q == 1))
-        within_se(freq, pk, np.sqrt(pk * (1 - pk) / n))
+        assert_within_se(freq, pk, np.sqrt(pk * (1 - pk) / n))
 
 
 def test_rlhf_prune_extremes_are_deterministic():
@@ -130,13 +130,13 @@ def test_sample_supervised_pruning_rates(angles):
                                          theta_prune=angles[1], theta=angles[2],
                                          rng=np.random.default_rng(7))
     assert y.dtype == ys.dtype == q.dtype == np.int8
-    within_se(np.mean(ys != y), p, np.sqrt(p * (1 - p) / n))
+    assert_within_se(np.mean(ys != y), p, np.sqrt(p * (1 - p) / n))
     right, wrong = ys == y, ys != y
-    within_se(q[right].mean(), phi, np.sqrt(phi * (1 - phi) / right.sum()))
-    within_se(q[wrong].mean(), psi, np.sqrt(psi * (1 - psi) / wrong.sum()))
+    assert_within_se(q[right].mean(), phi, np.sqrt(phi * (1 - phi) / right.sum()))
+    assert_within_se(q[wrong].mean(), psi, np.sqrt(psi * (1 - psi) / wrong.sum()))
     for k in (0, 1):  # symmetric pruner: phi_0 = phi_1, psi_01 = psi_10
         cell = right & (y == k)
-        within_se(q[cell].mean(), phi, np.sqrt(phi * (1 - phi) / cell.sum()))
+        assert_within_se(q[cell].mean(), phi, np.sqrt(phi * (1 - phi) / cell.sum()))
 
 
 @pytest.mark.parametrize("angles", [(0.9, 0.4, 0.7), (2.0, 0.7, 1.6)])
@@ -152,12 +152,12 @@ def test_sample_supervised_pruning_isotropic_rates(angles):
     phi = (2 * np.pi - tg - tp - t) / (4 * np.pi) / both_positive(tg)  # y = y' = 1 and kept
     # y = 1, y' = 0 and kept (x.w_prune < 0): angles to -w_gen and -w_prune
     psi = (2 * np.pi - (np.pi - tg) - (np.pi - tp) - t) / (4 * np.pi) / (tg / (2 * np.pi))
-    within_se(np.mean(y), 0.5, np.sqrt(0.25 / n))
-    within_se(np.mean(ys != y), p, np.sqrt(p * (1 - p) / n))
+    assert_within_se(np.mean(y), 0.5, np.sqrt(0.25 / n))
+    assert_within_se(np.mean(ys != y), p, np.sqrt(p * (1 - p) / n))
     for k in (0, 1):  # the isotropic law is symmetric in the two classes too
         right, wrong = (y == k) & (ys == k), (y == k) & (ys != k)
-        within_se(q[right].mean(), phi, np.sqrt(phi * (1 - phi) / right.sum()))
-        within_se(q[wrong].mean(), psi, np.sqrt(psi * (1 - psi) / wrong.sum()))
+        assert_within_se(q[right].mean(), phi, np.sqrt(phi * (1 - phi) / right.sum()))
+        assert_within_se(q[wrong].mean(), psi, np.sqrt(psi * (1 - psi) / wrong.sum()))
 
 
 def test_supervised_dataset_matches_reference_rates():
@@ -168,10 +168,10 @@ def test_supervised_dataset_matches_reference_rates():
                                             theta_prune=angles[1], theta=angles[2],
                                             rng=np.random.default_rng(8))
     assert X.shape == (n, d)
-    within_se(np.mean(ys != y), p, np.sqrt(p * (1 - p) / n))
+    assert_within_se(np.mean(ys != y), p, np.sqrt(p * (1 - p) / n))
     right, wrong = ys == y, ys != y
-    within_se(q[right].mean(), phi, np.sqrt(phi * (1 - phi) / right.sum()))
-    within_se(q[wrong].mean(), psi, np.sqrt(psi * (1 - psi) / wrong.sum()))
+    assert_within_se(q[right].mean(), phi, np.sqrt(phi * (1 - phi) / right.sum()))
+    assert_within_se(q[wrong].mean(), psi, np.sqrt(psi * (1 - psi) / wrong.sum()))
 
 
 @pytest.mark.parametrize("angles", [(1.1, 0.5, 1.2), (2.0, 0.4, 2.3)])
@@ -186,10 +186,10 @@ def test_isotropic_dataset_matches_orthant_rates(angles):
     p = tg / np.pi
     phi = (2 * np.pi - tg - tp - t) / (2 * (np.pi - tg))
     psi = (tg + tp - t) / (2 * tg)
-    within_se(np.mean(ys != y), p, np.sqrt(p * (1 - p) / n))
+    assert_within_se(np.mean(ys != y), p, np.sqrt(p * (1 - p) / n))
     right, wrong = ys == y, ys != y
-    within_se(q[right].mean(), phi, np.sqrt(phi * (1 - phi) / right.sum()))
-    within_se(q[wrong].mean(), psi, np.sqrt(psi * (1 - psi) / wrong.sum()))
+    assert_within_se(q[right].mean(), phi, np.sqrt(phi * (1 - phi) / right.sum()))
+    assert_within_se(q[wrong].mean(), psi, np.sqrt(psi * (1 - psi) / wrong.sum()))
 
 
 @pytest.mark.parametrize("call, match", [
